@@ -1,0 +1,7 @@
+import type { MigrationInterface } from 'typeorm';
+import { InitialSchema1795409926821 } from './1795409926821-InitialSchema';
+
+/** Every migration, oldest first. `npm run migration:generate` appends new ones here. */
+export const MIGRATIONS: (new () => MigrationInterface)[] = [
+  InitialSchema1795409926821,
+];

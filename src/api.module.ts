@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { CampaignsModule } from './campaigns/campaigns.module';
+import { ApiKeyGuard } from './core/auth/api-key.guard';
+import { CoreModule } from './core/core.module';
+import { ProblemDetailsFilter } from './core/errors/problem-details.filter';
+import { createValidationPipe } from './core/http/validation';
+import { HealthModule } from './health/health.module';
+
+/** The API process: feature modules with their controllers; queues are producers only (no processor here). */
+@Module({
+  imports: [CoreModule, HealthModule, CampaignsModule],
+  providers: [
+    { provide: APP_GUARD, useClass: ApiKeyGuard },
+    { provide: APP_PIPE, useFactory: createValidationPipe },
+    { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+  ],
+})
+export class ApiModule {}

@@ -1,0 +1,55 @@
+import { Injectable } from '@nestjs/common';
+import { CompatEventStore } from '../core/database/compat-event-store';
+import { newId } from '../core/database/ids';
+import type { Page, PageRequest } from '../core/pagination/pagination';
+import { ENTITY } from './compat-entity-types';
+import { Question, questionDedupeKey, QuestionFields, QuestionFilter, QuestionRepository } from './question.repository';
+
+type Doc = Omit<Question, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };
+
+const revive = (d: Doc): Question => ({ ...d, createdAt: new Date(d.createdAt), updatedAt: new Date(d.updatedAt) });
+const toDoc = (q: Question): Doc => ({ ...q, createdAt: q.createdAt.toISOString(), updatedAt: q.updatedAt.toISOString() });
+
+@Injectable()
+export class QuestionCompatRepository extends QuestionRepository {
+  constructor(private readonly store: CompatEventStore) {
+    super();
+  }
+
+  async create(campaignId: string, fields: QuestionFields): Promise<Question> {
+    const now = new Date();
+    const question: Question = { id: newId(), campaignId, ...fields, createdAt: now, updatedAt: now };
+    await this.store.append([
+      {
+        entityType: ENTITY.question,
+        entityId: question.id,
+        parentId: campaignId,
+        eventType: 'created',
+        uniqueKey: questionDedupeKey(campaignId, fields.topicId, fields.personaId, fields.text),
+        payload: toDoc(question),
+      },
+    ]);
+    return question;
+  }
+
+  async findById(campaignId: string, id: string): Promise<Question | null> {
+    const d = await this.store.latest<Doc>(ENTITY.question, id);
+    return d && d.campaignId === campaignId ? revive(d) : null;
+  }
+
+  async listByCampaign(campaignId: string, filter: QuestionFilter, page: PageRequest): Promise<Page<Question>> {
+    const where: Record<string, string> = {};
+    if (filter.topicId) where.topicId = filter.topicId;
+    if (filter.personaId) where.personaId = filter.personaId;
+    const p = await this.store.list<Doc>(ENTITY.question, { parentId: campaignId, where, page });
+    return { ...p, items: p.items.map(revive) };
+  }
+
+  async delete(campaignId: string, id: string): Promise<boolean> {
+    if (!(await this.findById(campaignId, id))) return false;
+    await this.store.append([
+      { entityType: ENTITY.question, entityId: id, parentId: campaignId, eventType: 'deleted', payload: { deletedAt: new Date().toISOString() } },
+    ]);
+    return true;
+  }
+}

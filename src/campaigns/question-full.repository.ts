@@ -1,0 +1,57 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, FindOptionsWhere, Repository } from 'typeorm';
+import { translated } from '../core/database/db-errors';
+import { newId } from '../core/database/ids';
+import type { Page, PageRequest } from '../core/pagination/pagination';
+import { QuestionEntity } from './question.entity';
+import { Question, questionDedupeKey, QuestionFields, QuestionFilter, QuestionRepository } from './question.repository';
+
+const toQuestion = (e: QuestionEntity): Question => ({
+  id: e.id,
+  campaignId: e.campaignId,
+  topicId: e.topicId,
+  personaId: e.personaId,
+  text: e.text,
+  metadata: e.metadata,
+  createdAt: e.createdAt,
+  updatedAt: e.updatedAt,
+});
+
+@Injectable()
+export class QuestionFullRepository extends QuestionRepository {
+  private readonly repo: Repository<QuestionEntity>;
+
+  constructor(@InjectDataSource() dataSource: DataSource) {
+    super();
+    this.repo = dataSource.getRepository(QuestionEntity);
+  }
+
+  async create(campaignId: string, fields: QuestionFields): Promise<Question> {
+    const e = this.repo.create({
+      ...fields,
+      id: newId(),
+      campaignId,
+      dedupeKey: questionDedupeKey(campaignId, fields.topicId, fields.personaId, fields.text),
+    });
+    return toQuestion(await translated(this.repo.save(e)));
+  }
+
+  async findById(campaignId: string, id: string): Promise<Question | null> {
+    const e = await this.repo.findOneBy({ id, campaignId });
+    return e ? toQuestion(e) : null;
+  }
+
+  async listByCampaign(campaignId: string, filter: QuestionFilter, page: PageRequest): Promise<Page<Question>> {
+    const where: FindOptionsWhere<QuestionEntity> = { campaignId };
+    if (filter.topicId) where.topicId = filter.topicId;
+    if (filter.personaId) where.personaId = filter.personaId;
+    const [rows, total] = await this.repo.findAndCount({ where, order: { id: 'ASC' }, take: page.limit, skip: page.offset });
+    return { items: rows.map(toQuestion), total, ...page };
+  }
+
+  async delete(campaignId: string, id: string): Promise<boolean> {
+    const result = await translated(this.repo.delete({ id, campaignId }));
+    return (result.affected ?? 0) > 0;
+  }
+}

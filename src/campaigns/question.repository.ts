@@ -1,0 +1,33 @@
+import type { Page, PageRequest } from '../core/pagination/pagination';
+import { normalizeKey, sha256Hex } from '../core/text/normalize';
+
+export interface Question {
+  id: string;
+  campaignId: string;
+  topicId: string | null;
+  personaId: string | null;
+  text: string;
+  metadata: Record<string, unknown>;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type QuestionFields = Pick<Question, 'topicId' | 'personaId' | 'text' | 'metadata'>;
+
+export interface QuestionFilter {
+  topicId?: string;
+  personaId?: string;
+}
+
+/** A question is unique per campaign + topic + persona on its normalized text. */
+export function questionDedupeKey(campaignId: string, topicId: string | null, personaId: string | null, text: string): string {
+  return sha256Hex(campaignId, topicId ?? '', personaId ?? '', normalizeKey(text));
+}
+
+/** Question storage (full schema or compat mode). create throws DuplicateError for a question that exists. */
+export abstract class QuestionRepository {
+  abstract create(campaignId: string, fields: QuestionFields): Promise<Question>;
+  abstract findById(campaignId: string, id: string): Promise<Question | null>;
+  abstract listByCampaign(campaignId: string, filter: QuestionFilter, page: PageRequest): Promise<Page<Question>>;
+  abstract delete(campaignId: string, id: string): Promise<boolean>;
+}

@@ -1,0 +1,140 @@
+import { AppEnv, ConfigError, DatabaseEnv, LogLevel, validateEnv } from './env.validation';
+
+export type ProviderName = 'openai' | 'gemini' | 'perplexity';
+export const PROVIDER_NAMES: readonly ProviderName[] = ['openai', 'gemini', 'perplexity'];
+
+export interface DatabaseConfig {
+  url: string;
+  schema: string;
+  applyMigrations: boolean;
+  compatMode: boolean;
+  useJsonb: boolean;
+  pool: {
+    size: number;
+    maxOverflow: number;
+    recycleSeconds: number;
+    idleTimeoutMs: number;
+    prePing: boolean;
+  };
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
+  pgbouncer: boolean;
+}
+
+export interface ProviderLimits {
+  apiKey?: string;
+  baseUrl: string;
+  qps: number;
+  burst: number;
+  concurrency: number;
+  timeoutMs: number;
+}
+
+/**
+ * The one typed configuration both entrypoints (and the tooling) read. Built once from the
+ * environment; a bad variable stops the process at start with the variable's name.
+ */
+export class AppConfig {
+  readonly env!: 'development' | 'production' | 'test';
+  readonly http!: { host: string; port: number; bodyMaxBytes: number; uploadMaxBytes: number; rateLimitPerMinute: number };
+  readonly db!: DatabaseConfig;
+  readonly redis!: { url: string; queuePrefix: string };
+  readonly apiKeys!: readonly string[];
+  readonly providers!: Readonly<Record<ProviderName, ProviderLimits>>;
+  readonly logLevel!: LogLevel;
+  readonly exportDir!: string;
+  readonly webhookAllowedHosts!: readonly string[];
+  readonly metricsPort!: number;
+  readonly shutdownTimeoutMs!: number;
+
+  constructor(values: AppConfig) {
+    Object.assign(this, values);
+  }
+}
+
+function databaseConfig(e: DatabaseEnv): DatabaseConfig {
+  const url = e.DATABASE_URL ?? e.LOCAL_DATABASE_URL;
+  if (!url) throw new ConfigError(['DATABASE_URL: is required (or LOCAL_DATABASE_URL for local development)']);
+  return {
+    url,
+    schema: e.DB_SCHEMA,
+    applyMigrations: e.DB_APPLY_MIGRATIONS,
+    compatMode: e.DB_COMPAT_MODE,
+    useJsonb: e.USE_JSONB,
+    pool: {
+      size: e.DB_POOL_SIZE,
+      maxOverflow: e.DB_POOL_MAX_OVERFLOW,
+      recycleSeconds: e.DB_POOL_RECYCLE_SECONDS,
+      idleTimeoutMs: e.DB_POOL_IDLE_TIMEOUT_MS,
+      prePing: e.DB_POOL_PRE_PING,
+    },
+    connectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+    pgbouncer: e.DB_PGBOUNCER,
+  };
+}
+
+/** Only the database part: what the TypeORM CLI and the offline SQL generator need. */
+export function loadDatabaseConfig(env: NodeJS.ProcessEnv = process.env): DatabaseConfig {
+  return databaseConfig(validateEnv(DatabaseEnv, env));
+}
+
+export function splitList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const e = validateEnv(AppEnv, env);
+  const apiKeys = splitList(e.API_KEYS);
+  const problems: string[] = [];
+  if (apiKeys.length === 0) problems.push('API_KEYS: must list at least one key (comma-separated)');
+  if (apiKeys.some((k) => k.length < 8)) problems.push('API_KEYS: every key must be at least 8 characters long');
+  if (problems.length) throw new ConfigError(problems);
+
+  const provider = (p: 'OPENAI' | 'GEMINI' | 'PERPLEXITY', apiKey: string | undefined): ProviderLimits => ({
+    apiKey,
+    baseUrl: e[`${p}_BASE_URL`].replace(/\/+$/, ''),
+    qps: e[`${p}_QPS`],
+    burst: e[`${p}_BURST`],
+    concurrency: e[`${p}_CONCURRENCY`],
+    timeoutMs: e[`${p}_TIMEOUT_MS`],
+  });
+
+  return new AppConfig({
+    env: e.NODE_ENV,
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      bodyMaxBytes: e.BODY_MAX_BYTES,
+      uploadMaxBytes: e.UPLOAD_MAX_BYTES,
+      rateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
+    },
+    db: databaseConfig(e),
+    redis: { url: e.REDIS_URL, queuePrefix: e.QUEUE_PREFIX },
+    apiKeys,
+    providers: {
+      openai: provider('OPENAI', e.OPENAI_API_KEY),
+      gemini: provider('GEMINI', e.GOOGLE_API_KEY),
+      perplexity: provider('PERPLEXITY', e.PERPLEXITY_API_KEY),
+    },
+    logLevel: e.LOG_LEVEL,
+    exportDir: e.EXPORT_DIR,
+    webhookAllowedHosts: splitList(e.WEBHOOK_ALLOWED_HOSTS),
+    metricsPort: e.METRICS_PORT,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  });
+}
+
+/** A URL with its password replaced, for logs and error messages. */
+export function maskUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '***';
+  }
+}

@@ -1,0 +1,56 @@
+import type { JsonColumnType } from './json-column';
+
+export const COMPAT_TABLES = ['events', 'results'] as const;
+
+/**
+ * The two tables of compat mode, for databases where the app may own nothing more.
+ *
+ * `events` is an append-only log of normalized records: every catalogue change and every state
+ * change appends the entity's full snapshot, so an entity's current state is its latest event
+ * (index events_entity_latest) and a parent's children are one index range (events_parent).
+ * `unique_key` carries a natural key (a normalized name, an idempotency key) whose partial unique
+ * index gives compat mode the same uniqueness guarantees as the full schema's constraints.
+ *
+ * `results` holds one row per answered run item: the response with its analysis as JSON, plus the
+ * columns that runs, metrics and exports filter and page on.
+ *
+ * Identity columns (not serial) so that the app's role needs INSERT on the table only, no
+ * sequence privilege. Every statement is idempotent.
+ */
+export function compatSchemaSql(schema: string, json: JsonColumnType): string[] {
+  const s = `"${schema}"`;
+  return [
+    `CREATE TABLE IF NOT EXISTS ${s}."events" (
+  "id" uuid NOT NULL,
+  "seq" bigint GENERATED ALWAYS AS IDENTITY,
+  "entity_type" character varying(32) NOT NULL,
+  "entity_id" uuid NOT NULL,
+  "parent_id" uuid,
+  "event_type" character varying(32) NOT NULL,
+  "unique_key" character varying(256),
+  "payload" ${json} NOT NULL,
+  "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(),
+  CONSTRAINT "PK_events" PRIMARY KEY ("id")
+)`,
+    `CREATE UNIQUE INDEX IF NOT EXISTS "UQ_events_seq" ON ${s}."events" ("seq")`,
+    `CREATE INDEX IF NOT EXISTS "IDX_events_entity_latest" ON ${s}."events" ("entity_type", "entity_id", "seq" DESC)`,
+    `CREATE INDEX IF NOT EXISTS "IDX_events_parent" ON ${s}."events" ("entity_type", "parent_id", "entity_id", "seq" DESC)`,
+    `CREATE UNIQUE INDEX IF NOT EXISTS "UQ_events_unique_key" ON ${s}."events" ("entity_type", "unique_key") WHERE "unique_key" IS NOT NULL`,
+    `CREATE TABLE IF NOT EXISTS ${s}."results" (
+  "id" uuid NOT NULL,
+  "seq" bigint GENERATED ALWAYS AS IDENTITY,
+  "run_id" uuid NOT NULL,
+  "run_item_id" uuid NOT NULL,
+  "campaign_id" uuid,
+  "provider" character varying(32) NOT NULL,
+  "model" character varying(128) NOT NULL,
+  "status" character varying(16) NOT NULL,
+  "payload" ${json} NOT NULL,
+  "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(),
+  CONSTRAINT "PK_results" PRIMARY KEY ("id")
+)`,
+    `CREATE UNIQUE INDEX IF NOT EXISTS "UQ_results_run_item" ON ${s}."results" ("run_item_id")`,
+    `CREATE INDEX IF NOT EXISTS "IDX_results_run" ON ${s}."results" ("run_id", "seq")`,
+    `CREATE INDEX IF NOT EXISTS "IDX_results_campaign" ON ${s}."results" ("campaign_id", "created_at")`,
+  ];
+}

@@ -1,0 +1,59 @@
+import type { INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { json, urlencoded, type NextFunction, type Request, type Response } from 'express';
+import { AppConfig } from '../config/app-config';
+import { ProblemDetailsFilter } from '../errors/problem-details.filter';
+import { requestId } from '../logging/logging.module';
+
+export const API_PREFIX = 'api/v1';
+/** Routes outside the prefix. */
+const UNPREFIXED = ['healthz', 'readyz', 'metrics'];
+
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('GEO Visibility Engine')
+    .setDescription(
+      'Runs question sets (topics × personas) against generative answer engines, stores every answer with its citations, ' +
+        'tokens, latency and cost, measures brand visibility against competitors, and exports the results. ' +
+        'Every /api/v1 route needs an API key (X-API-Key or Authorization: Bearer). Errors are RFC 7807 problem details.',
+    )
+    .setVersion('1')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'the API key as a bearer token' }, 'bearer')
+    .addSecurityRequirements('api-key')
+    .addSecurityRequirements('bearer')
+    .build();
+  const document = SwaggerModule.createDocument(app, config);
+  // Probes are open: say so in the document.
+  for (const path of Object.keys(document.paths)) {
+    if (!path.startsWith(`/${API_PREFIX}/`)) for (const op of Object.values(document.paths[path])) (op as { security?: unknown[] }).security = [];
+  }
+  return document;
+}
+
+/**
+ * Everything about the HTTP app that main.ts and the e2e tests share: body limits, the API prefix,
+ * Swagger, the problem-details answer for errors raised before a route runs.
+ */
+export function configureApp(app: NestExpressApplication): void {
+  const config = app.get(AppConfig);
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.set('query parser', 'simple');
+  // The request id first, so that even a body the parser refuses is answered with it.
+  app.use((req: Request & { id?: string }, res: Response, next: NextFunction) => {
+    req.id = requestId(req, res);
+    next();
+  });
+  app.use(json({ limit: config.http.bodyMaxBytes }));
+  app.use(urlencoded({ extended: false, limit: config.http.bodyMaxBytes }));
+  app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED });
+  SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
+  // Body-parser errors happen in Express middleware, before Nest's filters: answer them the same way.
+  const filter = new ProblemDetailsFilter();
+  app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    filter.catch(err, { switchToHttp: () => ({ getRequest: () => req, getResponse: () => res }) } as never);
+  });
+}

@@ -1,0 +1,89 @@
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { NumericColumn } from '../core/database/columns';
+import { JsonColumn } from '../core/database/json-column';
+import { RunItemEntity } from './run-item.entity';
+
+@Entity({ name: 'responses' })
+@Index('IDX_responses_run', ['runId', 'createdAt'])
+export class ResponseEntity {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  /** One response per run item: a redelivered job can never store a second one. */
+  @Index('UQ_responses_run_item', { unique: true })
+  @Column({ name: 'run_item_id', type: 'uuid' })
+  runItemId!: string;
+
+  @ManyToOne(() => RunItemEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'run_item_id', foreignKeyConstraintName: 'FK_responses_run_item' })
+  runItem?: RunItemEntity;
+
+  /** Denormalized from the item so that a run's responses are read without a join. */
+  @Column({ name: 'run_id', type: 'uuid' })
+  runId!: string;
+
+  @Column({ type: 'varchar', length: 32 })
+  provider!: string;
+
+  /** The model that was asked for. */
+  @Column({ type: 'varchar', length: 128 })
+  model!: string;
+
+  /** The model the provider says answered. */
+  @Column({ name: 'served_model', type: 'varchar', length: 128, nullable: true })
+  servedModel!: string | null;
+
+  @Column({ name: 'prompt_version', type: 'varchar', length: 50 })
+  promptVersion!: string;
+
+  @Column({ name: 'prompt_hash', type: 'varchar', length: 64, nullable: true })
+  promptHash!: string | null;
+
+  /** The request as sent, with secrets removed. */
+  @JsonColumn({ name: 'request_json' })
+  requestJson!: unknown;
+
+  @JsonColumn({ name: 'response_json' })
+  responseJson!: unknown;
+
+  @Column({ type: 'text' })
+  text!: string;
+
+  /** [{url, title, domain, position, cited_text?}] */
+  @JsonColumn({ name: 'citations_json' })
+  citationsJson!: unknown[];
+
+  @JsonColumn({ name: 'search_queries', nullable: true })
+  searchQueries!: string[] | null;
+
+  @JsonColumn({ name: 'token_usage_json' })
+  tokenUsageJson!: Record<string, unknown>;
+
+  @Column({ name: 'input_tokens', type: 'integer', nullable: true })
+  inputTokens!: number | null;
+
+  @Column({ name: 'output_tokens', type: 'integer', nullable: true })
+  outputTokens!: number | null;
+
+  @NumericColumn(14, 8, { name: 'cost_usd', nullable: true })
+  costUsd!: number | null;
+
+  @Column({ name: 'latency_ms', type: 'integer', nullable: true })
+  latencyMs!: number | null;
+
+  /** The analysis (mentions, rank, sentiment, cited domains) of this answer. */
+  @JsonColumn({ nullable: true })
+  analysis!: Record<string, unknown> | null;
+
+  @Column({ name: 'brand_mentioned', type: 'boolean', nullable: true })
+  brandMentioned!: boolean | null;
+
+  @Column({ name: 'brand_rank', type: 'integer', nullable: true })
+  brandRank!: number | null;
+
+  @Column({ type: 'varchar', length: 16, nullable: true })
+  sentiment!: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+}

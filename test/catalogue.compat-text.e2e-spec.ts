@@ -1,0 +1,3 @@
+import { catalogueSuite } from './suites/catalogue.suite';
+
+catalogueSuite(__filename, 'compat', false);
