@@ -12,12 +12,12 @@ import { compatSql, fullSchemaSql } from '../src/core/database/offline-sql';
 
 async function main(): Promise<void> {
   const env = validateEnv(DatabaseEnv, process.env);
-  const db = { schema: env.DB_SCHEMA, useJsonb: env.USE_JSONB };
+  const db = { schema: env.DB_SCHEMA, useJsonb: env.USE_JSONB, appRole: env.DB_APP_ROLE };
   const dir = process.argv[2] ?? 'artefacts';
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'migrations.sql'), await fullSchemaSql(MIGRATIONS, db));
   writeFileSync(join(dir, 'compat.sql'), compatSql(db));
-  console.error(`wrote ${join(dir, 'migrations.sql')} and ${join(dir, 'compat.sql')} (schema ${db.schema}, ${db.useJsonb ? 'jsonb' : 'text'} JSON)`);
+  console.error(`wrote ${join(dir, 'migrations.sql')} and ${join(dir, 'compat.sql')} (schema ${db.schema}, ${db.useJsonb ? 'jsonb' : 'text'} JSON${db.appRole ? `, grants to ${db.appRole}` : ''})`);
 }
 
 main().catch((err: unknown) => {

@@ -18,11 +18,15 @@ export class HealthRepository {
 
   /** Names of migrations the code has and the database has not applied (full schema). */
   async pendingMigrations(): Promise<string[]> {
-    const rows: { name: string }[] = await this.dataSource.query(
-      `SELECT "name" FROM "${this.config.db.schema}"."migrations"`,
+    const all = this.dataSource.migrations.map((m) => m.name ?? m.constructor.name);
+    const [{ present }]: { present: boolean }[] = await this.dataSource.query(
+      `SELECT to_regclass(format('%I.%I', $1::text, 'migrations')) IS NOT NULL AS present`,
+      [this.config.db.schema],
     );
+    if (!present) return all;
+    const rows: { name: string }[] = await this.dataSource.query(`SELECT "name" FROM "${this.config.db.schema}"."migrations"`);
     const applied = new Set(rows.map((r) => r.name));
-    return this.dataSource.migrations.map((m) => m.name ?? m.constructor.name).filter((n) => !applied.has(n));
+    return all.filter((n) => !applied.has(n));
   }
 
   /** Compat tables that do not exist (compat mode). */

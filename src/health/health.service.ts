@@ -93,7 +93,7 @@ export class HealthService {
   private migrations(): Promise<HealthIndicatorResult> {
     return this.guard('migrations', async () => {
       const pending = await this.repository.pendingMigrations();
-      return pending.length ? `pending migrations: ${pending.join(', ')}` : undefined;
+      return pending.length ? `pending migrations: ${pending.join(', ')} (apply artefacts/migrations.sql)` : undefined;
     });
   }
 

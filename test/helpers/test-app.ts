@@ -47,6 +47,7 @@ export async function createTestApp(file: string, opts: TestAppOptions = {}): Pr
     DB_POOL_MAX_OVERFLOW: '8',
     ...opts.env,
   };
+  const previous = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
   Object.assign(process.env, env);
   if (mode === 'compat' && !opts.schema) await adminQuery(compatSql({ schema, useJsonb }));
 
@@ -62,6 +63,10 @@ export async function createTestApp(file: string, opts: TestAppOptions = {}): Pr
     auth: { 'X-API-Key': TEST_API_KEY },
     close: async () => {
       await app.close();
+      for (const [k, v] of Object.entries(previous)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
       if (!opts.schema) await dropSchema(schema);
       await dropRedisPrefix(env.QUEUE_PREFIX);
     },

@@ -103,6 +103,11 @@ export class DatabaseEnv {
   @Min(0)
   DB_STATEMENT_TIMEOUT_MS = 60000;
 
+  /** The app's login role, for the GRANTs the offline SQL appends (scripts/migrations-offline.sh only). */
+  @IsOptional()
+  @Matches(/^[a-z_][a-z0-9_$]{0,62}$/, { message: 'DB_APP_ROLE must be a lower-case SQL identifier' })
+  DB_APP_ROLE?: string;
+
   /** Transaction-pooling pgbouncer in front of Postgres: no session state, no startup options, no named statements. */
   @Transform(toBoolean)
   @IsBoolean()

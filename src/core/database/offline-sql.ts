@@ -80,11 +80,26 @@ function timestampOf(name: string): number {
   return Number(m[1]);
 }
 
+/**
+ * What the app's role needs and no more: DML on the schema's tables, now and for tables a later
+ * migration adds (default privileges of the role that applies the script). No DDL right.
+ */
+export function grantsSql(schema: string, role: string): string[] {
+  const s = `"${schema}"`;
+  const r = `"${role}"`;
+  return [
+    `GRANT USAGE ON SCHEMA ${s} TO ${r}`,
+    `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${s} TO ${r}`,
+    `GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${s} TO ${r}`,
+    `ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${r}`,
+    `ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} GRANT USAGE, SELECT ON SEQUENCES TO ${r}`,
+  ].map((x) => `${x};`);
+}
+
+type OfflineTarget = Pick<DatabaseConfig, 'schema' | 'useJsonb'> & { appRole?: string };
+
 /** The full schema as one idempotent SQL script, for the DBA. */
-export async function fullSchemaSql(
-  migrations: (new () => MigrationInterface)[],
-  db: Pick<DatabaseConfig, 'schema' | 'useJsonb'>,
-): Promise<string> {
+export async function fullSchemaSql(migrations: (new () => MigrationInterface)[], db: OfflineTarget): Promise<string> {
   const options = buildDataSourceOptions({
     url: 'postgres://offline/offline',
     schema: db.schema,
@@ -116,17 +131,19 @@ ${statements.map((s) => `    EXECUTE $stmt$${s}$stmt$;`).join('\n')}
 END $migration$;`,
     );
   }
+  if (db.appRole) out.push(...grantsSql(db.schema, db.appRole));
   out.push('COMMIT;', '');
   return out.join('\n\n');
 }
 
 /** The two compat tables as one idempotent SQL script. */
-export function compatSql(db: Pick<DatabaseConfig, 'schema' | 'useJsonb'>): string {
+export function compatSql(db: OfflineTarget): string {
   return [
     header('compat mode (events, results)', db.schema, db.useJsonb),
     'BEGIN;',
     `${createSchemaSql(db.schema)};`,
     ...compatSchemaSql(db.schema, jsonColumnType(db.useJsonb)).map((s) => `${s};`),
+    ...(db.appRole ? grantsSql(db.schema, db.appRole) : []),
     'COMMIT;',
     '',
   ].join('\n\n');
