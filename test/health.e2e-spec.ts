@@ -25,8 +25,8 @@ describe('probes /healthz and /readyz', () => {
     });
   });
   afterAll(async () => {
-    await pg.start().catch(() => undefined);
-    await redis.start().catch(() => undefined);
+    await pg.start();
+    await redis.start();
     await t?.close();
     await pg.stop();
     await redis.stop();

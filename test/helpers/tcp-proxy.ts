@@ -28,7 +28,8 @@ export class TcpProxy {
   }
 
   async start(): Promise<this> {
-    this.server = createServer((client) => {
+    if (this.server) return this;
+    const server = createServer((client) => {
       const upstream = createConnection(this.targetPort, this.targetHost);
       this.sockets.add(client).add(upstream);
       const drop = (): void => {
@@ -41,8 +42,15 @@ export class TcpProxy {
       upstream.on('error', drop).on('close', drop);
       client.pipe(upstream).pipe(client);
     });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
-    this.port = (this.server.address() as { port: number }).port;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    this.port = (server.address() as { port: number }).port;
     return this;
   }
 
