@@ -36,7 +36,10 @@ function register(file: string): void {
   const className = /export class (\w+)/.exec(readFileSync(file, 'utf8'))?.[1];
   if (!className) throw new Error(`no migration class in ${file}`);
   let src = readFileSync(index, 'utf8');
-  src = src.replace(/(import type \{ MigrationInterface \} from 'typeorm';\n)/, `$1import { ${className} } from './${module}';\n`);
+  // After the last import, so that imports stay in migration order.
+  const imports = [...src.matchAll(/^import .*;\n/gm)];
+  const at = (imports[imports.length - 1]?.index ?? 0) + (imports[imports.length - 1]?.[0].length ?? 0);
+  src = `${src.slice(0, at)}import { ${className} } from './${module}';\n${src.slice(at)}`;
   src = src.replace(/= \[([^\]]*)\];/, (_m, list: string) => {
     const items = list.split(',').map((x) => x.trim()).filter(Boolean);
     items.push(className);
