@@ -23,7 +23,7 @@ export class CampaignsController {
   @Post()
   @ApiOperation({ summary: 'Create a campaign (brand, aliases, own domains, competitors)' })
   @ApiCreatedResponse({ type: CampaignDto })
-  @ApiProblems(400, 409)
+  @ApiProblems(400, 409, 413, 415)
   async create(@Body() dto: CreateCampaignDto): Promise<CampaignDto> {
     return toCampaignDto(await this.campaigns.createCampaign(dto));
   }
@@ -47,7 +47,7 @@ export class CampaignsController {
   @Patch(':id')
   @ApiOperation({ summary: 'Update some of a campaign\'s fields (arrays replace the stored ones)' })
   @ApiOkResponse({ type: CampaignDto })
-  @ApiProblems(400, 404, 409)
+  @ApiProblems(400, 404, 409, 413, 415)
   async update(@UuidParam('id') id: string, @Body() dto: UpdateCampaignDto): Promise<CampaignDto> {
     return toCampaignDto(await this.campaigns.updateCampaign(id, dto));
   }
@@ -64,7 +64,7 @@ export class CampaignsController {
   @Post(':id/topics')
   @ApiOperation({ summary: 'Add a topic to a campaign' })
   @ApiCreatedResponse({ type: TopicDto })
-  @ApiProblems(400, 404, 409)
+  @ApiProblems(400, 404, 409, 413, 415)
   async createTopic(@UuidParam('id') id: string, @Body() dto: CreateTopicDto): Promise<TopicDto> {
     return toTopicDto(await this.campaigns.createTopic(id, dto));
   }
@@ -88,7 +88,7 @@ export class CampaignsController {
   @Patch(':id/topics/:topicId')
   @ApiOperation({ summary: 'Update a topic' })
   @ApiOkResponse({ type: TopicDto })
-  @ApiProblems(400, 404, 409)
+  @ApiProblems(400, 404, 409, 413, 415)
   async updateTopic(@UuidParam('id') id: string, @UuidParam('topicId') topicId: string, @Body() dto: UpdateTopicDto): Promise<TopicDto> {
     return toTopicDto(await this.campaigns.updateTopic(id, topicId, dto));
   }
@@ -105,7 +105,7 @@ export class CampaignsController {
   @Post(':id/questions')
   @ApiOperation({ summary: 'Add one question (bulk: /question-sets:import or /questions:ingest)' })
   @ApiCreatedResponse({ type: QuestionDto })
-  @ApiProblems(400, 404, 409)
+  @ApiProblems(400, 404, 409, 413, 415)
   async createQuestion(@UuidParam('id') id: string, @Body() dto: CreateQuestionDto): Promise<QuestionDto> {
     return toQuestionDto(await this.campaigns.createQuestion(id, dto));
   }

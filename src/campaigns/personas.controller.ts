@@ -17,7 +17,7 @@ export class PersonasController {
   @Post()
   @ApiOperation({ summary: 'Create a persona (who is asking)' })
   @ApiCreatedResponse({ type: PersonaDto })
-  @ApiProblems(400, 409)
+  @ApiProblems(400, 409, 413, 415)
   async create(@Body() dto: CreatePersonaDto): Promise<PersonaDto> {
     return toPersonaDto(await this.personas.create(dto));
   }
@@ -41,7 +41,7 @@ export class PersonasController {
   @Patch(':id')
   @ApiOperation({ summary: 'Update a persona' })
   @ApiOkResponse({ type: PersonaDto })
-  @ApiProblems(400, 404, 409)
+  @ApiProblems(400, 404, 409, 413, 415)
   async update(@UuidParam('id') id: string, @Body() dto: UpdatePersonaDto): Promise<PersonaDto> {
     return toPersonaDto(await this.personas.update(id, dto));
   }

@@ -108,12 +108,16 @@ export function catalogueSuite(file: string, mode: DbMode, useJsonb: boolean): v
         expect(await countCampaigns()).toBe(before);
       });
 
-      it('answers malformed JSON, a wrong content type and an oversize body with problems', async () => {
+      it('answers malformed JSON, a wrong content type or charset and an oversize body with problems', async () => {
         const before = await countCampaigns();
         const malformed = await t.http.post('/api/v1/campaigns').set(t.auth).set('Content-Type', 'application/json').send('{"name": "x",');
         expectProblem(malformed, 400, 'malformed_body');
         const text = await t.http.post('/api/v1/campaigns').set(t.auth).set('Content-Type', 'text/plain').send('name=x');
-        expectProblem(text, 400, 'validation_failed');
+        expectProblem(text, 415, 'unsupported_media_type');
+        const form = await t.http.post('/api/v1/campaigns').set(t.auth).type('form').send({ name: 'x' });
+        expectProblem(form, 415, 'unsupported_media_type');
+        const charset = await t.http.post('/api/v1/campaigns').set(t.auth).set('Content-Type', 'application/json; charset=latin1').send('{}');
+        expectProblem(charset, 415, 'unsupported_media_type');
         const big = await post('/campaigns', { name: 'big', brand_aliases: Array.from({ length: 100 }, () => 'x'.repeat(1000)) });
         expectProblem(big, 413, 'payload_too_large');
         expect(await countCampaigns()).toBe(before);

@@ -1,14 +1,37 @@
-import type { INestApplication } from '@nestjs/common';
+import { HttpStatus, type INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { json, urlencoded, type NextFunction, type Request, type Response } from 'express';
+import { json, type NextFunction, type Request, type Response } from 'express';
 import { AppConfig } from '../config/app-config';
+import { AppException } from '../errors/app.exception';
+import { ErrorCode } from '../errors/error-code';
 import { ProblemDetailsFilter } from '../errors/problem-details.filter';
 import { requestId } from '../logging/logging.module';
 
 export const API_PREFIX = 'api/v1';
 /** Routes outside the prefix. */
 const UNPREFIXED = ['healthz', 'readyz', 'metrics'];
+
+/** Body types some route accepts: JSON (and JSON Lines for imports) and multipart uploads. */
+const ACCEPTED_BODY_TYPES = /^(application\/(json|[\w.+-]+\+json|x-ndjson|jsonl|x-jsonlines)|multipart\/form-data)$/i;
+
+function hasBody(req: Request): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+}
+
+/** A body of a type no route reads is a 415, not a confusing "field missing" 400. */
+function refuseUnknownBodyTypes(req: Request, _res: Response, next: NextFunction): void {
+  if (!hasBody(req)) return next();
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim();
+  if (ACCEPTED_BODY_TYPES.test(type)) return next();
+  next(
+    new AppException(
+      ErrorCode.UnsupportedMediaType,
+      HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+      type ? `Content-Type ${type} is not accepted: send application/json` : 'A request body needs a Content-Type (application/json)',
+    ),
+  );
+}
 
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -46,8 +69,8 @@ export function configureApp(app: NestExpressApplication): void {
     req.id = requestId(req, res);
     next();
   });
+  app.use(refuseUnknownBodyTypes);
   app.use(json({ limit: config.http.bodyMaxBytes }));
-  app.use(urlencoded({ extended: false, limit: config.http.bodyMaxBytes }));
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED });
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
   // Body-parser errors happen in Express middleware, before Nest's filters: answer them the same way.
