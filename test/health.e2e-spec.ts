@@ -1,3 +1,4 @@
+import { DataSource } from 'typeorm';
 import { TcpProxy } from './helpers/tcp-proxy';
 import { databaseUrl } from './helpers/schema';
 import { createTestApp, TestApp } from './helpers/test-app';
@@ -38,6 +39,13 @@ describe('probes /healthz and /readyz', () => {
     expect(live.headers['cache-control']).toBe('no-store');
     const ready = await t.http.get('/readyz').expect(200);
     expect(ready.body).toEqual({ status: 'ok', checks: { db: 'up', redis: 'up', migrations: 'up', queues: 'up' } });
+  });
+
+  it('connects with the configured statement timeout and application name', async () => {
+    const [row] = await t.app.get(DataSource).query<{ statement_timeout: string; application_name: string }[]>(
+      `SELECT current_setting('statement_timeout') AS statement_timeout, current_setting('application_name') AS application_name`,
+    );
+    expect(row).toEqual({ statement_timeout: '1min', application_name: 'geo-visibility-engine' });
   });
 
   it('answers 503 naming the database while Postgres is unreachable, and recovers', async () => {
