@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CompatEventStore } from '../core/database/compat-event-store';
+import { CompatEventStore, fromSnapshot, Snapshot, toSnapshot } from '../core/database/compat-event-store';
 import { ReferenceViolationError } from '../core/database/db-errors';
 import { newId } from '../core/database/ids';
 import type { Page, PageRequest } from '../core/pagination/pagination';
@@ -7,10 +7,10 @@ import { normalizeKey, sha256Hex } from '../core/text/normalize';
 import { Campaign, CampaignFields, CampaignRepository } from './campaign.repository';
 import { ENTITY } from './compat-entity-types';
 
-type Doc = Omit<Campaign, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };
+type Doc = Snapshot<Campaign>;
 
-const revive = (d: Doc): Campaign => ({ ...d, createdAt: new Date(d.createdAt), updatedAt: new Date(d.updatedAt) });
-const toDoc = (c: Campaign): Doc => ({ ...c, createdAt: c.createdAt.toISOString(), updatedAt: c.updatedAt.toISOString() });
+const revive = (d: Doc): Campaign => fromSnapshot<Campaign>(d);
+const toDoc = (x: Campaign): Doc => toSnapshot(x);
 const nameKey = (name: string): string => sha256Hex(normalizeKey(name));
 
 @Injectable()

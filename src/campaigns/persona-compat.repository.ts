@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CompatEventStore } from '../core/database/compat-event-store';
+import { CompatEventStore, fromSnapshot, Snapshot, toSnapshot } from '../core/database/compat-event-store';
 import { ReferenceViolationError } from '../core/database/db-errors';
 import { newId } from '../core/database/ids';
 import type { Page, PageRequest } from '../core/pagination/pagination';
@@ -7,10 +7,10 @@ import { normalizeKey, sha256Hex } from '../core/text/normalize';
 import { ENTITY } from './compat-entity-types';
 import { Persona, PersonaFields, PersonaRepository } from './persona.repository';
 
-type Doc = Omit<Persona, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };
+type Doc = Snapshot<Persona>;
 
-const revive = (d: Doc): Persona => ({ ...d, createdAt: new Date(d.createdAt), updatedAt: new Date(d.updatedAt) });
-const toDoc = (p: Persona): Doc => ({ ...p, createdAt: p.createdAt.toISOString(), updatedAt: p.updatedAt.toISOString() });
+const revive = (d: Doc): Persona => fromSnapshot<Persona>(d);
+const toDoc = (x: Persona): Doc => toSnapshot(x);
 const nameKey = (name: string): string => sha256Hex(normalizeKey(name));
 
 @Injectable()

@@ -1,14 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { CompatEventStore } from '../core/database/compat-event-store';
+import { CompatEventStore, fromSnapshot, Snapshot, toSnapshot } from '../core/database/compat-event-store';
 import { newId } from '../core/database/ids';
 import type { Page, PageRequest } from '../core/pagination/pagination';
 import { ENTITY } from './compat-entity-types';
 import { Question, questionDedupeKey, QuestionFields, QuestionFilter, QuestionRepository } from './question.repository';
 
-type Doc = Omit<Question, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };
+type Doc = Snapshot<Question>;
 
-const revive = (d: Doc): Question => ({ ...d, createdAt: new Date(d.createdAt), updatedAt: new Date(d.updatedAt) });
-const toDoc = (q: Question): Doc => ({ ...q, createdAt: q.createdAt.toISOString(), updatedAt: q.updatedAt.toISOString() });
+const revive = (d: Doc): Question => fromSnapshot<Question>(d);
+const toDoc = (x: Question): Doc => toSnapshot(x);
 
 @Injectable()
 export class QuestionCompatRepository extends QuestionRepository {

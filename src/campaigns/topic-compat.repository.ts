@@ -1,15 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { CompatEventStore } from '../core/database/compat-event-store';
+import { CompatEventStore, fromSnapshot, Snapshot, toSnapshot } from '../core/database/compat-event-store';
 import { newId } from '../core/database/ids';
 import type { Page, PageRequest } from '../core/pagination/pagination';
 import { normalizeKey, sha256Hex } from '../core/text/normalize';
 import { ENTITY } from './compat-entity-types';
 import { Topic, TopicFields, TopicRepository } from './topic.repository';
 
-type Doc = Omit<Topic, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };
+type Doc = Snapshot<Topic>;
 
-const revive = (d: Doc): Topic => ({ ...d, createdAt: new Date(d.createdAt), updatedAt: new Date(d.updatedAt) });
-const toDoc = (t: Topic): Doc => ({ ...t, createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString() });
+const revive = (d: Doc): Topic => fromSnapshot<Topic>(d);
+const toDoc = (x: Topic): Doc => toSnapshot(x);
 const titleKey = (campaignId: string, title: string): string => sha256Hex(campaignId, normalizeKey(title));
 
 @Injectable()

@@ -177,3 +177,19 @@ export class CompatEventStore {
     return this.dataSource.transaction(fn);
   }
 }
+
+interface Timestamped {
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A record as compat mode stores it: the same fields, dates as ISO strings. */
+export type Snapshot<T extends Timestamped> = Omit<T, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };
+
+export function toSnapshot<T extends Timestamped>(record: T): Snapshot<T> {
+  return { ...record, createdAt: record.createdAt.toISOString(), updatedAt: record.updatedAt.toISOString() };
+}
+
+export function fromSnapshot<T extends Timestamped>(snapshot: Snapshot<T>): T {
+  return { ...snapshot, createdAt: new Date(snapshot.createdAt), updatedAt: new Date(snapshot.updatedAt) } as unknown as T;
+}
