@@ -7,6 +7,9 @@ export function expectProblem(res: Response, status: number, code?: string): Rec
   const body = (res.body && Object.keys(res.body as object).length ? res.body : JSON.parse(res.text)) as Record<string, unknown>;
   expect(body).toMatchObject({ status, type: expect.any(String), title: expect.any(String), detail: expect.any(String), instance: expect.any(String) });
   expect(body.request_id).toBe(res.headers['x-request-id']);
-  if (code) expect(body.code).toBe(code);
+  if (code) {
+    expect(body.code).toBe(code);
+    expect(body.type).toBe(`urn:geo-visibility-engine:problem:${code}`);
+  }
   return body;
 }

@@ -118,6 +118,9 @@ export function catalogueSuite(file: string, mode: DbMode, useJsonb: boolean): v
         expectProblem(form, 415, 'unsupported_media_type');
         const charset = await t.http.post('/api/v1/campaigns').set(t.auth).set('Content-Type', 'application/json; charset=latin1').send('{}');
         expectProblem(charset, 415, 'unsupported_media_type');
+        const vendor = await t.http.post('/api/v1/campaigns').set(t.auth).set('Content-Type', 'application/vnd.api+json').send(JSON.stringify({ name: 'vendor json' }));
+        expect(vendor.status).toBe(201);
+        await del(`/campaigns/${vendor.body.id}`).expect(204);
         const big = await post('/campaigns', { name: 'big', brand_aliases: Array.from({ length: 100 }, () => 'x'.repeat(1000)) });
         expectProblem(big, 413, 'payload_too_large');
         expect(await countCampaigns()).toBe(before);

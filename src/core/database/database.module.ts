@@ -25,7 +25,7 @@ async function applyMigrations(dataSource: DataSource, config: AppConfig, redis:
     await dataSource.query(createSchemaSql(schema));
     const applied = await dataSource.runMigrations({ transaction: 'each' });
     logger.log(applied.length ? `applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}` : 'schema is up to date');
-  });
+  }, { ttlMs: 600_000, waitMs: 600_000 });
 }
 
 @Global()

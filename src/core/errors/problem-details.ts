@@ -16,7 +16,7 @@ export class ProblemItemDto {
 
 /** RFC 7807 body of every error answer. */
 export class ProblemDetailsDto {
-  @ApiProperty({ example: 'https://geo-visibility-engine.dev/problems/not_found' })
+  @ApiProperty({ example: 'urn:geo-visibility-engine:problem:not_found', description: 'A URN naming the problem; its last part is `code`' })
   type!: string;
   @ApiProperty({ example: 'Not found' })
   title!: string;
@@ -34,4 +34,4 @@ export class ProblemDetailsDto {
   errors?: ProblemItemDto[];
 }
 
-export const PROBLEM_TYPE_BASE = 'https://geo-visibility-engine.dev/problems/';
+export const PROBLEM_TYPE_BASE = 'urn:geo-visibility-engine:problem:';

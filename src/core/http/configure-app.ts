@@ -70,7 +70,7 @@ export function configureApp(app: NestExpressApplication): void {
     next();
   });
   app.use(refuseUnknownBodyTypes);
-  app.use(json({ limit: config.http.bodyMaxBytes }));
+  app.use(json({ limit: config.http.bodyMaxBytes, type: ['application/json', 'application/*+json'] }));
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED });
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
   // Body-parser errors happen in Express middleware, before Nest's filters: answer them the same way.
