@@ -6,10 +6,15 @@ import { CoreModule } from './core/core.module';
 import { ProblemDetailsFilter } from './core/errors/problem-details.filter';
 import { createValidationPipe } from './core/http/validation';
 import { HealthModule } from './health/health.module';
+import { STREAMED_BODY_ROUTES } from './ingest/ingest.controller';
+import { IngestModule } from './ingest/ingest.module';
+
+/** Paths whose bodies controllers stream themselves (see configureApp). */
+export const API_STREAMED_BODY_ROUTES: readonly string[] = [...STREAMED_BODY_ROUTES];
 
 /** The API process: feature modules with their controllers; queues are producers only (no processor here). */
 @Module({
-  imports: [CoreModule, HealthModule, CampaignsModule],
+  imports: [CoreModule, HealthModule, CampaignsModule, IngestModule],
   providers: [
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_PIPE, useFactory: createValidationPipe },

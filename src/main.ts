@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
-import { ApiModule } from './api.module';
+import { API_STREAMED_BODY_ROUTES, ApiModule } from './api.module';
 import { AppConfig } from './core/config/app-config';
 import { configureApp } from './core/http/configure-app';
 import { installShutdown, loadDotEnv, preflightConfig } from './core/lifecycle';
@@ -12,7 +12,7 @@ async function bootstrap(): Promise<void> {
   preflightConfig();
   const app = await NestFactory.create<NestExpressApplication>(ApiModule, { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
-  configureApp(app);
+  configureApp(app, API_STREAMED_BODY_ROUTES);
   const config = app.get(AppConfig);
   installShutdown(app, config.shutdownTimeoutMs, 'api');
   await app.listen(config.http.port, config.http.host);

@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { CompatEventStore, fromSnapshot, Snapshot, toSnapshot } from '../core/database/compat-event-store';
 import { ReferenceViolationError } from '../core/database/db-errors';
 import { newId } from '../core/database/ids';
+import type { Tx } from '../core/database/transaction';
+import { uniqueBy } from '../core/database/bulk-sql';
 import type { Page, PageRequest } from '../core/pagination/pagination';
 import { normalizeKey, sha256Hex } from '../core/text/normalize';
 import { Campaign, CampaignFields, CampaignRepository } from './campaign.repository';
@@ -57,6 +59,20 @@ export class CampaignCompatRepository extends CampaignRepository {
       },
     ]);
     return next;
+  }
+
+  async ensureMany(items: CampaignFields[], tx?: Tx): Promise<Map<string, string>> {
+    const rows = uniqueBy(items, (c) => normalizeKey(c.name));
+    const now = new Date();
+    await this.store.appendIfAbsent(
+      rows.map((fields) => {
+        const campaign: Campaign = { id: newId(), ...fields, createdAt: now, updatedAt: now };
+        return { entityType: ENTITY.campaign, entityId: campaign.id, eventType: 'created', uniqueKey: nameKey(fields.name), payload: toDoc(campaign) };
+      }),
+      tx,
+    );
+    const ids = await this.store.idsByUniqueKeys(ENTITY.campaign, rows.map((c) => nameKey(c.name)), tx);
+    return new Map(rows.filter((c) => ids.has(nameKey(c.name))).map((c) => [normalizeKey(c.name), ids.get(nameKey(c.name))!]));
   }
 
   async delete(id: string): Promise<boolean> {

@@ -1,3 +1,4 @@
+import type { Tx } from '../core/database/transaction';
 import type { Page, PageRequest } from '../core/pagination/pagination';
 import type { Competitor } from './campaign.entity';
 
@@ -31,4 +32,9 @@ export abstract class CampaignRepository {
   abstract update(id: string, fields: Partial<CampaignFields>): Promise<Campaign | null>;
   /** Deletes the campaign with its topics and questions; false when it did not exist. */
   abstract delete(id: string): Promise<boolean>;
+  /**
+   * Creates the campaigns whose normalized name does not exist yet (existing ones are left as they
+   * are) and answers normalizeKey(name) → id for all of them. Safe under concurrent calls.
+   */
+  abstract ensureMany(items: CampaignFields[], tx?: Tx): Promise<Map<string, string>>;
 }

@@ -25,6 +25,17 @@ function unique(values: readonly string[]): string[] {
   });
 }
 
+/** Campaign fields from a create request (names cleaned, aliases and domains de-duplicated). */
+export function campaignFieldsFrom(dto: CreateCampaignDto): CampaignFields {
+  return {
+    name: cleanText(dto.name),
+    productName: dto.product_name ?? null,
+    brandAliases: unique(dto.brand_aliases ?? []),
+    brandDomains: unique(dto.brand_domains ?? []),
+    competitors: (dto.competitors ?? []).map((c) => ({ name: cleanText(c.name), aliases: unique(c.aliases), domains: unique(c.domains) })),
+  };
+}
+
 /** The campaign catalogue's rules: campaigns, their topics and their questions. */
 @Injectable()
 export class CampaignsService {
@@ -36,14 +47,8 @@ export class CampaignsService {
   ) {}
 
   createCampaign(dto: CreateCampaignDto): Promise<Campaign> {
-    const fields: CampaignFields = {
-      name: cleanText(dto.name),
-      productName: dto.product_name ?? null,
-      brandAliases: unique(dto.brand_aliases ?? []),
-      brandDomains: unique(dto.brand_domains ?? []),
-      competitors: (dto.competitors ?? []).map((c) => ({ name: cleanText(c.name), aliases: unique(c.aliases), domains: unique(c.domains) })),
-    };
-    this.assertCompetitorsDistinct(fields);
+    const fields = campaignFieldsFrom(dto);
+    assertCompetitorsDistinct(fields);
     return conflictsAs409(this.campaigns.create(fields), `a campaign named "${fields.name}" already exists`);
   }
 
@@ -67,7 +72,7 @@ export class CampaignsService {
       fields.competitors = dto.competitors.map((c) => ({ name: cleanText(c.name), aliases: unique(c.aliases), domains: unique(c.domains) }));
     }
     const current = await this.getCampaign(id);
-    this.assertCompetitorsDistinct({ ...current, ...fields });
+    assertCompetitorsDistinct({ ...current, ...fields });
     const updated = await conflictsAs409(this.campaigns.update(id, fields), `a campaign named "${fields.name}" already exists`);
     if (!updated) throw AppException.notFound('campaign', id);
     return updated;
@@ -148,9 +153,10 @@ export class CampaignsService {
     const deleted = await conflictsAs409(this.questions.delete(campaignId, questionId), '', `question ${questionId} is used by runs`);
     if (!deleted) throw AppException.notFound(`question in campaign ${campaignId}:`, questionId);
   }
+}
 
-  /** A competitor listed twice, or the brand listed as its own competitor, would skew share of voice. */
-  private assertCompetitorsDistinct(c: Pick<CampaignFields, 'name' | 'productName' | 'competitors'>): void {
+/** A competitor listed twice, or the brand listed as its own competitor, would skew share of voice. */
+export function competitorProblems(c: Pick<CampaignFields, 'productName' | 'competitors'>): { field: string; message: string }[] {
     const seen = new Set<string>();
     const errors: { field: string; message: string }[] = [];
     c.competitors.forEach((comp, i) => {
@@ -161,6 +167,10 @@ export class CampaignsService {
       }
       seen.add(key);
     });
-    if (errors.length) throw new AppException(ErrorCode.ValidationFailed, HttpStatus.BAD_REQUEST, 'Invalid competitors', errors);
-  }
+  return errors;
+}
+
+function assertCompetitorsDistinct(c: Pick<CampaignFields, 'productName' | 'competitors'>): void {
+  const errors = competitorProblems(c);
+  if (errors.length) throw new AppException(ErrorCode.ValidationFailed, HttpStatus.BAD_REQUEST, 'Invalid competitors', errors);
 }

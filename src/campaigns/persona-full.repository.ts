@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, Repository } from 'typeorm';
+import { chunk, quotedTable, sortedBy, uniqueBy, valuesClause } from '../core/database/bulk-sql';
 import { translated } from '../core/database/db-errors';
 import { newId } from '../core/database/ids';
+import { jsonParam } from '../core/database/json-column';
+import { managerOf, Tx } from '../core/database/transaction';
 import type { Page, PageRequest } from '../core/pagination/pagination';
 import { normalizeKey } from '../core/text/normalize';
 import { PersonaEntity } from './persona.entity';
@@ -24,7 +27,7 @@ const toPersona = (e: PersonaEntity): Persona => ({
 export class PersonaFullRepository extends PersonaRepository {
   private readonly repo: Repository<PersonaEntity>;
 
-  constructor(@InjectDataSource() dataSource: DataSource) {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
     super();
     this.repo = dataSource.getRepository(PersonaEntity);
   }
@@ -55,6 +58,22 @@ export class PersonaFullRepository extends PersonaRepository {
     Object.assign(e, fields);
     if (fields.name !== undefined) e.nameKey = normalizeKey(fields.name);
     return toPersona(await translated(this.repo.save(e)));
+  }
+
+  async ensureMany(items: PersonaFields[], tx?: Tx): Promise<Map<string, string>> {
+    const m = managerOf(this.dataSource, tx);
+    const table = quotedTable(this.repo.metadata);
+    const key = (p: PersonaFields): string => normalizeKey(p.name);
+    const rows = sortedBy(uniqueBy(items, key), key);
+    for (const part of chunk(rows, 1000)) {
+      const [values, params] = valuesClause(part.map((p) => [newId(), p.name, key(p), p.role, p.domain, p.locale, p.tone, jsonParam(p.extra)]));
+      await m.query(
+        `INSERT INTO ${table} (id, name, name_key, role, domain, locale, tone, extra) VALUES ${values} ON CONFLICT (name_key) DO NOTHING`,
+        params,
+      );
+    }
+    const found: { id: string; name_key: string }[] = await m.query(`SELECT id, name_key FROM ${table} WHERE name_key = ANY($1::text[])`, [rows.map(key)]);
+    return new Map(found.map((r) => [r.name_key, r.id]));
   }
 
   async delete(id: string): Promise<boolean> {

@@ -1,3 +1,4 @@
+import type { Tx } from '../core/database/transaction';
 import type { Page, PageRequest } from '../core/pagination/pagination';
 
 export interface Persona {
@@ -26,4 +27,6 @@ export abstract class PersonaRepository {
   abstract list(page: PageRequest): Promise<Page<Persona>>;
   abstract update(id: string, fields: Partial<PersonaFields>): Promise<Persona | null>;
   abstract delete(id: string): Promise<boolean>;
+  /** Creates the personas whose normalized name does not exist yet; answers normalizeKey(name) → id for all. */
+  abstract ensureMany(items: PersonaFields[], tx?: Tx): Promise<Map<string, string>>;
 }

@@ -7,20 +7,25 @@ import type { CreatePersonaDto } from './dto/create-persona.dto';
 import type { UpdatePersonaDto } from './dto/update-persona.dto';
 import { Persona, PersonaFields, PersonaRepository } from './persona.repository';
 
+/** Persona fields from a create request. */
+export function personaFieldsFrom(dto: CreatePersonaDto): PersonaFields {
+  return {
+    name: cleanText(dto.name),
+    role: dto.role ?? null,
+    domain: dto.domain ?? null,
+    locale: dto.locale ?? null,
+    tone: dto.tone ?? null,
+    extra: dto.extra ?? {},
+  };
+}
+
 /** Personas: who is asking. Shared by all campaigns, unique by normalized name. */
 @Injectable()
 export class PersonasService {
   constructor(private readonly personas: PersonaRepository) {}
 
   create(dto: CreatePersonaDto): Promise<Persona> {
-    const fields: PersonaFields = {
-      name: cleanText(dto.name),
-      role: dto.role ?? null,
-      domain: dto.domain ?? null,
-      locale: dto.locale ?? null,
-      tone: dto.tone ?? null,
-      extra: dto.extra ?? {},
-    };
+    const fields = personaFieldsFrom(dto);
     return conflictsAs409(this.personas.create(fields), `a persona named "${fields.name}" already exists`);
   }
 

@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, FindOptionsWhere, Repository } from 'typeorm';
+import { chunk, quotedTable, sortedBy, valuesClause } from '../core/database/bulk-sql';
 import { translated } from '../core/database/db-errors';
 import { newId } from '../core/database/ids';
+import { jsonParam } from '../core/database/json-column';
+import { managerOf, Tx } from '../core/database/transaction';
 import type { Page, PageRequest } from '../core/pagination/pagination';
 import { QuestionEntity } from './question.entity';
 import { Question, questionDedupeKey, QuestionFields, QuestionFilter, QuestionRepository } from './question.repository';
@@ -22,7 +25,7 @@ const toQuestion = (e: QuestionEntity): Question => ({
 export class QuestionFullRepository extends QuestionRepository {
   private readonly repo: Repository<QuestionEntity>;
 
-  constructor(@InjectDataSource() dataSource: DataSource) {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
     super();
     this.repo = dataSource.getRepository(QuestionEntity);
   }
@@ -48,6 +51,28 @@ export class QuestionFullRepository extends QuestionRepository {
     if (filter.personaId) where.personaId = filter.personaId;
     const [rows, total] = await this.repo.findAndCount({ where, order: { id: 'ASC' }, take: page.limit, skip: page.offset });
     return { items: rows.map(toQuestion), total, ...page };
+  }
+
+  async insertMany(items: (QuestionFields & { campaignId: string })[], tx?: Tx): Promise<number> {
+    const m = managerOf(this.dataSource, tx);
+    const table = quotedTable(this.repo.metadata);
+    const rows = sortedBy(
+      items.map((q) => ({ ...q, dedupeKey: questionDedupeKey(q.campaignId, q.topicId, q.personaId, q.text) })),
+      (q) => q.dedupeKey,
+    );
+    let inserted = 0;
+    // 7 parameters a row: 5,000 rows stay well under Postgres' 65,535 parameters.
+    for (const part of chunk(rows, 5000)) {
+      const [values, params] = valuesClause(part.map((q) => [newId(), q.campaignId, q.topicId, q.personaId, q.text, q.dedupeKey, jsonParam(q.metadata)]));
+      const result: { id: string }[] = await translated(
+        m.query(
+          `INSERT INTO ${table} (id, campaign_id, topic_id, persona_id, text, dedupe_key, metadata) VALUES ${values} ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
+          params,
+        ),
+      );
+      inserted += result.length;
+    }
+    return inserted;
   }
 
   async delete(campaignId: string, id: string): Promise<boolean> {

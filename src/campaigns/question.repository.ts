@@ -1,3 +1,4 @@
+import type { Tx } from '../core/database/transaction';
 import type { Page, PageRequest } from '../core/pagination/pagination';
 import { normalizeKey, sha256Hex } from '../core/text/normalize';
 
@@ -30,4 +31,10 @@ export abstract class QuestionRepository {
   abstract findById(campaignId: string, id: string): Promise<Question | null>;
   abstract listByCampaign(campaignId: string, filter: QuestionFilter, page: PageRequest): Promise<Page<Question>>;
   abstract delete(campaignId: string, id: string): Promise<boolean>;
+  /**
+   * Inserts the questions that do not exist yet (same campaign, topic, persona and normalized text)
+   * and skips the others, duplicates within `items` included. Answers how many were inserted.
+   * Safe under concurrent calls: the unique key decides, no lock is taken.
+   */
+  abstract insertMany(items: (QuestionFields & { campaignId: string })[], tx?: Tx): Promise<number>;
 }

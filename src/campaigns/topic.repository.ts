@@ -1,4 +1,6 @@
+import type { Tx } from '../core/database/transaction';
 import type { Page, PageRequest } from '../core/pagination/pagination';
+import { normalizeKey } from '../core/text/normalize';
 
 export interface Topic {
   id: string;
@@ -11,6 +13,9 @@ export interface Topic {
 
 export type TopicFields = Pick<Topic, 'title' | 'description'>;
 
+/** The key ensureMany answers by: a topic is unique per campaign and normalized title. */
+export const topicKey = (campaignId: string, title: string): string => `${campaignId}\u0000${normalizeKey(title)}`;
+
 /** Topic storage (full schema or compat mode). create/update throw DuplicateError for a title the campaign already has. */
 export abstract class TopicRepository {
   abstract create(campaignId: string, fields: TopicFields): Promise<Topic>;
@@ -19,4 +24,6 @@ export abstract class TopicRepository {
   abstract update(campaignId: string, id: string, fields: Partial<TopicFields>): Promise<Topic | null>;
   /** Deletes the topic and its questions; false when it did not exist. */
   abstract delete(campaignId: string, id: string): Promise<boolean>;
+  /** Creates the topics that do not exist yet; answers topicKey(campaignId, title) → id for all. Safe under concurrent calls. */
+  abstract ensureMany(items: (TopicFields & { campaignId: string })[], tx?: Tx): Promise<Map<string, string>>;
 }

@@ -1,7 +1,7 @@
 import { Test } from '@nestjs/testing';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import supertest from 'supertest';
-import { ApiModule } from '../../src/api.module';
+import { API_STREAMED_BODY_ROUTES, ApiModule } from '../../src/api.module';
 import { compatSql } from '../../src/core/database/offline-sql';
 import { configureApp } from '../../src/core/http/configure-app';
 import { adminQuery, dropRedisPrefix, dropSchema, uniqueSchema } from './schema';
@@ -53,7 +53,7 @@ export async function createTestApp(file: string, opts: TestAppOptions = {}): Pr
 
   const moduleRef = await Test.createTestingModule({ imports: [ApiModule] }).compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
-  configureApp(app);
+  configureApp(app, API_STREAMED_BODY_ROUTES);
   await app.init();
   return {
     app,

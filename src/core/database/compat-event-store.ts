@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { managerOf, Tx } from './transaction';
 import { AppConfig } from '../config/app-config';
 import type { Page, PageRequest } from '../pagination/pagination';
-import { translateDbError } from './db-errors';
+import { sortedBy } from './bulk-sql';
+import { translated, translateDbError } from './db-errors';
 import { newId } from './ids';
 import { jsonParam, parseJson } from './json-column';
 
@@ -49,8 +51,8 @@ export class CompatEventStore {
     this.payloadJsonb = config.db.useJsonb ? 'e.payload' : 'e.payload::jsonb';
   }
 
-  /** Appends events in one statement (in `manager`'s transaction when given). */
-  async append(events: NewEvent[], manager?: EntityManager): Promise<void> {
+  /** Appends events in one statement (in the given transaction, else in one of its own). */
+  async append(events: NewEvent[], tx?: Tx): Promise<void> {
     if (events.length === 0) return;
     const run = async (m: EntityManager): Promise<void> => {
       const rekeyed = events.filter((e) => e.eventType !== 'created' && (e.uniqueKey || e.eventType === 'deleted'));
@@ -61,31 +63,60 @@ export class CompatEventStore {
           [rekeyed.map((e) => e.entityType), rekeyed.map((e) => e.entityId)],
         );
       }
-      const params: unknown[] = [];
-      const rows = events.map((e) => {
-        const base = params.length;
-        params.push(
-          newId(),
-          e.entityType,
-          e.entityId,
-          e.parentId ?? null,
-          e.eventType,
-          e.uniqueKey && e.eventType !== 'deleted' ? e.uniqueKey : null,
-          jsonParam(e.payload),
-        );
-        return `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5}, $${base + 6}, $${base + 7})`;
-      });
-      await m.query(
-        `INSERT INTO ${this.table} (id, entity_type, entity_id, parent_id, event_type, unique_key, payload) VALUES ${rows.join(', ')}`,
-        params,
-      );
+      await m.query(...this.insertSql(events, ''));
     };
     try {
-      if (manager) await run(manager);
+      if (tx) await run(managerOf(this.dataSource, tx));
       else await this.dataSource.transaction(run);
     } catch (err) {
       throw translateDbError(err);
     }
+  }
+
+  /**
+   * Appends `created` events whose unique key no live entity holds yet, skipping the others (the
+   * partial unique index decides, so concurrent imports cannot both insert). Returns the ids of
+   * the entities created.
+   */
+  async appendIfAbsent(events: NewEvent[], tx?: Tx): Promise<Set<string>> {
+    if (events.length === 0) return new Set();
+    if (events.some((e) => e.eventType !== 'created' || !e.uniqueKey)) throw new Error('appendIfAbsent takes created events with unique keys');
+    // One lock order for every writer: sorted keys, so two imports never deadlock on each other.
+    const sorted = sortedBy(events, (e) => e.uniqueKey!);
+    const rows = await translated<{ entity_id: string }[]>(
+      managerOf(this.dataSource, tx).query(
+        ...this.insertSql(sorted, `ON CONFLICT (entity_type, unique_key) WHERE unique_key IS NOT NULL DO NOTHING RETURNING entity_id`),
+      ),
+    );
+    return new Set(rows.map((r) => r.entity_id));
+  }
+
+  /** The ids of the live entities holding the given unique keys. */
+  async idsByUniqueKeys(entityType: string, uniqueKeys: string[], tx?: Tx): Promise<Map<string, string>> {
+    if (uniqueKeys.length === 0) return new Map();
+    const rows: { entity_id: string; unique_key: string }[] = await managerOf(this.dataSource, tx).query(
+      `SELECT entity_id, unique_key FROM ${this.table} WHERE entity_type = $1 AND unique_key = ANY($2::text[])`,
+      [entityType, uniqueKeys],
+    );
+    return new Map(rows.map((r) => [r.unique_key, r.entity_id]));
+  }
+
+  private insertSql(events: NewEvent[], suffix: string): [string, unknown[]] {
+    const params: unknown[] = [];
+    const rows = events.map((e) => {
+      const base = params.length;
+      params.push(
+        newId(),
+        e.entityType,
+        e.entityId,
+        e.parentId ?? null,
+        e.eventType,
+        e.uniqueKey && e.eventType !== 'deleted' ? e.uniqueKey : null,
+        jsonParam(e.payload),
+      );
+      return `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5}, $${base + 6}, $${base + 7})`;
+    });
+    return [`INSERT INTO ${this.table} (id, entity_type, entity_id, parent_id, event_type, unique_key, payload) VALUES ${rows.join(', ')} ${suffix}`, params];
   }
 
   /** The entity's latest snapshot, or null when it never existed or was deleted. */
@@ -173,9 +204,6 @@ export class CompatEventStore {
     return rows.length > 0;
   }
 
-  transaction<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction(fn);
-  }
 }
 
 interface Timestamped {

@@ -8,6 +8,7 @@ import { withRedisLock } from '../redis/redis-lock';
 import { CompatEventStore } from './compat-event-store';
 import { buildDataSourceOptions } from './data-source-options';
 import { createSchemaSql } from './schema-sql';
+import { TransactionRunner } from './transaction';
 
 const logger = new Logger('Database');
 
@@ -59,7 +60,8 @@ async function applyMigrations(dataSource: DataSource, config: AppConfig, redis:
       },
     },
     CompatEventStore,
+    TransactionRunner,
   ],
-  exports: ['DATABASE_READY', CompatEventStore],
+  exports: ['DATABASE_READY', CompatEventStore, TransactionRunner],
 })
 export class DatabaseModule {}

@@ -57,9 +57,10 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
 
 /**
  * Everything about the HTTP app that main.ts and the e2e tests share: body limits, the API prefix,
- * Swagger, the problem-details answer for errors raised before a route runs.
+ * Swagger, the problem-details answer for errors raised before a route runs. `streamedRoutes` are
+ * paths whose controllers read the body as a stream (the JSON parser leaves them alone).
  */
-export function configureApp(app: NestExpressApplication): void {
+export function configureApp(app: NestExpressApplication, streamedRoutes: readonly string[] = []): void {
   const config = app.get(AppConfig);
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
@@ -70,7 +71,8 @@ export function configureApp(app: NestExpressApplication): void {
     next();
   });
   app.use(refuseUnknownBodyTypes);
-  app.use(json({ limit: config.http.bodyMaxBytes, type: ['application/json', 'application/*+json'] }));
+  const parseJson = json({ limit: config.http.bodyMaxBytes, type: ['application/json', 'application/*+json'] });
+  app.use((req: Request, res: Response, next: NextFunction) => (streamedRoutes.includes(req.path) ? next() : parseJson(req, res, next)));
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED });
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
   // Body-parser errors happen in Express middleware, before Nest's filters: answer them the same way.

@@ -1,0 +1,40 @@
+import { Controller, HttpCode, Post, Req } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { ApiProblems } from '../core/http/api-problems.decorator';
+import { ImportItemDto, ImportQuestionDto } from './dto/import-item.dto';
+import { ImportResultDto } from './dto/import-result.dto';
+import { IngestService } from './ingest.service';
+import type { ImportSummary } from './question-import.service';
+
+/** Routes whose body the controller streams itself (the global JSON parser leaves them alone). */
+export const STREAMED_BODY_ROUTES = ['/api/v1/question-sets:import'];
+
+@ApiTags('ingest')
+@ApiProblems()
+@ApiExtraModels(ImportItemDto, ImportQuestionDto)
+@Controller()
+export class IngestController {
+  constructor(private readonly ingest: IngestService) {}
+
+  @Post('question-sets\\:import')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Import questions × personas from an agent',
+    description:
+      'A JSON array or JSON Lines of {campaign, topic, persona, question} items (each part may be a plain string). ' +
+      'Campaigns, topics and personas are upserted by name; a question is created unless the campaign already has it for ' +
+      'the same topic and persona (case, spacing and Unicode form ignored). Invalid items are reported by line and the ' +
+      'others imported; a body that is not readable as a whole imports nothing. The same body posted twice imports nothing the second time.',
+  })
+  @ApiConsumes('application/json', 'application/x-ndjson', 'application/jsonl')
+  @ApiBody({
+    schema: { type: 'array', items: { $ref: getSchemaPath(ImportItemDto) } },
+    description: 'JSON array, or one item per line (JSON Lines)',
+  })
+  @ApiOkResponse({ type: ImportResultDto })
+  @ApiProblems(400, 409, 413, 415)
+  importQuestionSets(@Req() req: Request): Promise<ImportSummary> {
+    return this.ingest.importQuestionSets(req);
+  }
+}

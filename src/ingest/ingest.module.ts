@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { CampaignsModule } from '../campaigns';
+import { IngestController } from './ingest.controller';
+import { IngestService } from './ingest.service';
+import { QuestionImportService } from './question-import.service';
+
+@Module({
+  imports: [CampaignsModule],
+  controllers: [IngestController],
+  providers: [IngestService, QuestionImportService],
+  exports: [QuestionImportService],
+})
+export class IngestModule {}
