@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { pipeline, Readable, Transform } from 'node:stream';
 import { parser } from 'stream-json';
@@ -93,7 +92,7 @@ async function* jsonArrayItems(stream: Readable): AsyncGenerator<RawItem> {
 
 async function* jsonLines(stream: Readable): AsyncGenerator<RawItem> {
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  let failure: unknown;
+  let failure: Error | undefined;
   stream.on('error', (err) => {
     failure = err;
     lines.close();
@@ -107,11 +106,13 @@ async function* jsonLines(stream: Readable): AsyncGenerator<RawItem> {
       yield { line, error: `line is longer than ${MAX_LINE_CHARS} characters` };
       continue;
     }
+    let item: RawItem;
     try {
-      yield { line, value: JSON.parse(trimmed) as unknown };
+      item = { line, value: JSON.parse(trimmed) as unknown };
     } catch (err) {
-      yield { line, error: `malformed JSON: ${err instanceof Error ? err.message : String(err)}` };
+      item = { line, error: `malformed JSON: ${err instanceof Error ? err.message : String(err)}` };
     }
+    yield item;
   }
   if (failure) throw failure;
 }
@@ -127,11 +128,4 @@ export async function* readImportItems(input: Readable, maxBytes: number): Async
   if (first === undefined) throw new ImportBodyError('empty', 'the body is empty: send a JSON array or JSON Lines of items');
   if (first === 0x5b /* [ */) yield* jsonArrayItems(stream);
   else yield* jsonLines(stream);
-}
-
-/** Resolves when a stream has been read to its end (used to drain a body we stopped reading). */
-export async function drain(stream: Readable): Promise<void> {
-  if (stream.readableEnded) return;
-  stream.resume();
-  await once(stream, 'end').catch(() => undefined);
 }

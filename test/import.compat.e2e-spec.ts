@@ -1,0 +1,3 @@
+import { importSuite } from './suites/import.suite';
+
+importSuite(__filename, 'compat');
