@@ -62,10 +62,13 @@ export class CampaignFullRepository extends CampaignRepository {
   async ensureMany(items: CampaignFields[], tx?: Tx): Promise<Map<string, string>> {
     const m = managerOf(this.dataSource, tx);
     const table = quotedTable(this.repo.metadata);
-    const rows = sortedBy(uniqueBy(items, (c) => normalizeKey(c.name)), (c) => normalizeKey(c.name));
+    const rows = sortedBy(
+      uniqueBy(items, (c) => normalizeKey(c.name)).map((c) => ({ ...c, id: newId() })),
+      (c) => normalizeKey(c.name),
+    );
     for (const part of chunk(rows, 1000)) {
       const [values, params] = valuesClause(
-        part.map((c) => [newId(), c.name, normalizeKey(c.name), c.productName, jsonParam(c.brandAliases), jsonParam(c.brandDomains), jsonParam(c.competitors)]),
+        part.map((c) => [c.id, c.name, normalizeKey(c.name), c.productName, jsonParam(c.brandAliases), jsonParam(c.brandDomains), jsonParam(c.competitors)]),
       );
       await m.query(
         `INSERT INTO ${table} (id, name, name_key, product_name, brand_aliases, brand_domains, competitors) VALUES ${values} ON CONFLICT (name_key) DO NOTHING`,

@@ -64,9 +64,9 @@ export class PersonaFullRepository extends PersonaRepository {
     const m = managerOf(this.dataSource, tx);
     const table = quotedTable(this.repo.metadata);
     const key = (p: PersonaFields): string => normalizeKey(p.name);
-    const rows = sortedBy(uniqueBy(items, key), key);
+    const rows = sortedBy(uniqueBy(items, key).map((p) => ({ ...p, id: newId() })), key);
     for (const part of chunk(rows, 1000)) {
-      const [values, params] = valuesClause(part.map((p) => [newId(), p.name, key(p), p.role, p.domain, p.locale, p.tone, jsonParam(p.extra)]));
+      const [values, params] = valuesClause(part.map((p) => [p.id, p.name, key(p), p.role, p.domain, p.locale, p.tone, jsonParam(p.extra)]));
       await m.query(
         `INSERT INTO ${table} (id, name, name_key, role, domain, locale, tone, extra) VALUES ${values} ON CONFLICT (name_key) DO NOTHING`,
         params,

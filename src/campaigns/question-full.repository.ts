@@ -57,13 +57,14 @@ export class QuestionFullRepository extends QuestionRepository {
     const m = managerOf(this.dataSource, tx);
     const table = quotedTable(this.repo.metadata);
     const rows = sortedBy(
-      items.map((q) => ({ ...q, dedupeKey: questionDedupeKey(q.campaignId, q.topicId, q.personaId, q.text) })),
+      // Ids first, in input order (UUIDv7: lists show questions in the order they came), then the lock order.
+      items.map((q) => ({ ...q, id: newId(), dedupeKey: questionDedupeKey(q.campaignId, q.topicId, q.personaId, q.text) })),
       (q) => q.dedupeKey,
     );
     let inserted = 0;
     // 7 parameters a row: 5,000 rows stay well under Postgres' 65,535 parameters.
     for (const part of chunk(rows, 5000)) {
-      const [values, params] = valuesClause(part.map((q) => [newId(), q.campaignId, q.topicId, q.personaId, q.text, q.dedupeKey, jsonParam(q.metadata)]));
+      const [values, params] = valuesClause(part.map((q) => [q.id, q.campaignId, q.topicId, q.personaId, q.text, q.dedupeKey, jsonParam(q.metadata)]));
       const result: { id: string }[] = await translated(
         m.query(
           `INSERT INTO ${table} (id, campaign_id, topic_id, persona_id, text, dedupe_key, metadata) VALUES ${values} ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,

@@ -55,9 +55,9 @@ export class TopicFullRepository extends TopicRepository {
     const m = managerOf(this.dataSource, tx);
     const table = quotedTable(this.repo.metadata);
     const key = (t: { campaignId: string; title: string }): string => topicKey(t.campaignId, t.title);
-    const rows = sortedBy(uniqueBy(items, key), key);
+    const rows = sortedBy(uniqueBy(items, key).map((t) => ({ ...t, id: newId() })), key);
     for (const part of chunk(rows, 2000)) {
-      const [values, params] = valuesClause(part.map((t) => [newId(), t.campaignId, t.title, normalizeKey(t.title), t.description]));
+      const [values, params] = valuesClause(part.map((t) => [t.id, t.campaignId, t.title, normalizeKey(t.title), t.description]));
       await m.query(
         `INSERT INTO ${table} (id, campaign_id, title, title_key, description) VALUES ${values} ON CONFLICT (campaign_id, title_key) DO NOTHING`,
         params,

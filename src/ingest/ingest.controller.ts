@@ -1,10 +1,12 @@
-import { Controller, HttpCode, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { ApiProblems } from '../core/http/api-problems.decorator';
+import { GenerateQuestionsDto, GenerateResultDto, QuestionTemplateDto } from './dto/generate-questions.dto';
 import { ImportItemDto, ImportQuestionDto } from './dto/import-item.dto';
 import { ImportResultDto } from './dto/import-result.dto';
 import { IngestService } from './ingest.service';
+import { QuestionGenerationService } from './question-generation.service';
 import type { ImportSummary } from './question-import.service';
 
 /** Routes whose body the controller streams itself (the global JSON parser leaves them alone). */
@@ -15,7 +17,10 @@ export const STREAMED_BODY_ROUTES = ['/api/v1/question-sets:import'];
 @ApiExtraModels(ImportItemDto, ImportQuestionDto)
 @Controller()
 export class IngestController {
-  constructor(private readonly ingest: IngestService) {}
+  constructor(
+    private readonly ingest: IngestService,
+    private readonly generation: QuestionGenerationService,
+  ) {}
 
   @Post('question-sets\\:import')
   @HttpCode(200)
@@ -36,5 +41,26 @@ export class IngestController {
   @ApiProblems(400, 409, 413, 415)
   importQuestionSets(@Req() req: Request): Promise<ImportSummary> {
     return this.ingest.importQuestionSets(req);
+  }
+
+  @Post('question-sets\\:generate')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Generate questions from a template over topics × personas',
+    description:
+      'Expands a versioned YAML template over the campaign\'s topics (or topic_ids) and the personas (or persona_ids), in each ' +
+      'persona\'s language when the template has it. Idempotent: questions the campaign already has are skipped.',
+  })
+  @ApiOkResponse({ type: GenerateResultDto })
+  @ApiProblems(400, 404, 409, 413, 415)
+  generate(@Body() dto: GenerateQuestionsDto): Promise<GenerateResultDto> {
+    return this.generation.generate(dto);
+  }
+
+  @Get('question-templates')
+  @ApiOperation({ summary: 'The question templates that /question-sets:generate can expand' })
+  @ApiOkResponse({ type: [QuestionTemplateDto] })
+  templates(): QuestionTemplateDto[] {
+    return this.generation.list();
   }
 }

@@ -155,5 +155,55 @@ export function importSuite(file: string, mode: DbMode): void {
       expectProblem(res, 413, 'payload_too_large');
       expect(await campaignByName(campaign)).toBeUndefined();
     });
+
+    describe('template generation', () => {
+      it('lists the templates', async () => {
+        const res = await get('/question-templates').expect(200);
+        expect(res.body).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'default', version: 1, languages: expect.arrayContaining(['en', 'de']) })]));
+      });
+
+      it('expands topics × personas in each persona\'s language, once', async () => {
+        const campaign = (await t.http.post('/api/v1/campaigns').set(t.auth).send({ name: `Generate ${randomUUID()}` }).expect(201)).body;
+        const topicA = (await t.http.post(`/api/v1/campaigns/${campaign.id}/topics`).set(t.auth).send({ title: 'CRM for agencies' }).expect(201)).body;
+        await t.http.post(`/api/v1/campaigns/${campaign.id}/topics`).set(t.auth).send({ title: 'Invoicing' }).expect(201);
+        const en = (await t.http.post('/api/v1/personas').set(t.auth).send({ name: `Gen EN ${randomUUID()}`, role: 'Founder', domain: 'agencies', locale: 'en-US' }).expect(201)).body;
+        const de = (await t.http.post('/api/v1/personas').set(t.auth).send({ name: `Gen DE ${randomUUID()}`, locale: 'de-DE' }).expect(201)).body;
+        const templates = (await get('/question-templates').expect(200)).body as { name: string; questions_per_pair: number }[];
+        const perPair = templates.find((x) => x.name === 'default')!.questions_per_pair;
+
+        const body = { campaign_id: campaign.id, template: 'default', persona_ids: [en.id, de.id] };
+        const first = await t.http.post('/api/v1/question-sets:generate').set(t.auth).send(body).expect(200);
+        // The German persona has no role and no domain: the questions that need them are left out.
+        const expected = 2 * perPair + 2 * (perPair - 2);
+        expect(first.body).toEqual({ generated: expected, skipped: 0, template: 'default', version: 1 });
+        const again = await t.http.post('/api/v1/question-sets:generate').set(t.auth).send(body).expect(200);
+        expect(again.body).toEqual({ generated: 0, skipped: expected, template: 'default', version: 1 });
+
+        const german = (await get(`/campaigns/${campaign.id}/questions?persona_id=${de.id}&topic_id=${topicA.id}`).expect(200)).body.items as { text: string; metadata: object }[];
+        expect(german.length).toBe(perPair - 2);
+        expect(german.map((q) => q.text).join(' ')).toMatch(/CRM for agencies/);
+        expect(german[0].text).toMatch(/Lösung|Anbieter|Angebote|Experten/);
+        expect(german[0].metadata).toEqual({ source: 'template', template: 'default', template_version: 1 });
+        const english = (await get(`/campaigns/${campaign.id}/questions?persona_id=${en.id}&topic_id=${topicA.id}`).expect(200)).body.items as { text: string }[];
+        expect(english.map((q) => q.text)).toContain('As a Founder, what should I look for in CRM for agencies?');
+
+        const one = await t.http.post('/api/v1/question-sets:generate').set(t.auth).send({ ...body, template: 'default@1', topic_ids: [topicA.id] }).expect(200);
+        expect(one.body.generated).toBe(0);
+      });
+
+      it('refuses unknown templates, campaigns, topics and personas', async () => {
+        const campaign = (await t.http.post('/api/v1/campaigns').set(t.auth).send({ name: `Generate bad ${randomUUID()}` }).expect(201)).body;
+        const post = (body: object) => t.http.post('/api/v1/question-sets:generate').set(t.auth).send(body);
+        expectProblem(await post({ campaign_id: campaign.id, template: 'nope' }), 400, 'validation_failed');
+        expectProblem(await post({ campaign_id: campaign.id, template: 'default@7' }), 400, 'validation_failed');
+        expectProblem(await post({ campaign_id: randomUUID(), template: 'default' }), 404, 'not_found');
+        expectProblem(await post({ campaign_id: campaign.id, template: 'default' }), 400, 'validation_failed'); // no topics
+        expectProblem(await post({ campaign_id: campaign.id, template: 'default', topic_ids: [randomUUID()] }), 400, 'validation_failed');
+        expectProblem(await post({ campaign_id: campaign.id, template: 'default', persona_ids: ['x'] }), 400, 'validation_failed');
+        expectProblem(await post({ campaign_id: 'x', template: 'default' }), 400, 'validation_failed');
+        expectProblem(await post({ campaign_id: campaign.id, template: 'default', extra: true }), 400, 'validation_failed');
+        expect((await get(`/campaigns/${campaign.id}/questions`).expect(200)).body.total).toBe(0);
+      });
+    });
   });
 }
