@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== type-check"; npx --no-install tsc -p tsconfig.json --noEmit
-echo "== lint"; npx --no-install eslint --max-warnings 0 "{src,test,migrations,scripts}/**/*.ts" ormconfig.ts
+echo "== lint"; npx --no-install eslint --max-warnings 0 "{src,test,bench,migrations,scripts}/**/*.ts" ormconfig.ts
 
 services=$(node scripts/local-services.js up)
 eval "$services"

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import * as XLSX from 'xlsx';
 import { randomUUID } from 'node:crypto';
 import { campaignBody } from './factories/catalogue';
 import { expectProblem } from './helpers/problem';
@@ -74,8 +75,11 @@ describe('unexpected errors and generated garbage', () => {
       ['post', `/api/v1/campaigns/${campaign.id}/questions`],
       ['get', `/api/v1/campaigns/${campaign.id}/questions`],
       ['get', '/api/v1/campaigns'],
+      ['post', '/api/v1/question-sets:import'],
+      ['post', '/api/v1/question-sets:generate'],
+      ['post', '/api/v1/mapping-profiles'],
     ];
-    const fields = ['name', 'product_name', 'brand_aliases', 'brand_domains', 'competitors', 'title', 'description', 'role', 'locale', 'extra', 'text', 'topic_id', 'persona_id', 'metadata', 'limit', 'offset'];
+    const fields = ['campaign', 'topic', 'persona', 'question', 'campaign_id', 'template', 'topic_ids', 'persona_ids', 'mapping', 'name', 'product_name', 'brand_aliases', 'brand_domains', 'competitors', 'title', 'description', 'role', 'locale', 'extra', 'text', 'topic_id', 'persona_id', 'metadata', 'limit', 'offset'];
     for (let i = 0; i < Number(process.env.FUZZ_CASES ?? 300); i++) {
       const [method, path] = routes[i % routes.length];
       const body: Record<string, unknown> = {};
@@ -94,6 +98,35 @@ describe('unexpected errors and generated garbage', () => {
       if (res.status >= 400) expectProblem(res, res.status);
     }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    // Uploads: random bytes, truncated workbooks and CSV-ish noise under every extension.
+    const validXlsx = XLSX.write(
+      (() => {
+        const b = XLSX.utils.book_new();
+        XLSX.utils.book_append_sheet(b, XLSX.utils.aoa_to_sheet([['Question'], ['Q?']]), 'S');
+        return b;
+      })(),
+      { type: 'buffer', bookType: 'xlsx' },
+    ) as Buffer;
+    for (let i = 0; i < Number(process.env.FUZZ_UPLOADS ?? 60); i++) {
+      const kind = i % 4;
+      const size = Math.floor(r() * 5000);
+      const bytes =
+        kind === 0
+          ? Buffer.from(Array.from({ length: size }, () => Math.floor(r() * 256)))
+          : kind === 1
+            ? validXlsx.subarray(0, Math.floor(r() * validXlsx.length))
+            : kind === 2
+              ? Buffer.from(Array.from({ length: size }, () => ',;\t"\r\nQuestion ab'[Math.floor(r() * 16)]).join(''))
+              : Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.from(Array.from({ length: size }, () => Math.floor(r() * 256)))]);
+      const ext = ['csv', 'xlsx', 'xls', 'ods', 'tsv', 'txt', 'bin'][Math.floor(r() * 7)];
+      const res = await t.http
+        .post('/api/v1/questions:ingest')
+        .set(t.auth)
+        .field('campaign_id', campaign.id)
+        .field('dry_run', r() < 0.5 ? 'true' : 'false')
+        .attach('file', bytes, `fuzz.${ext}`);
+      if (res.status >= 500) throw new Error(`upload ${i} (${ext}, kind ${kind}, ${bytes.length} bytes) → ${res.status} ${res.text}`);
+    }
     for (const path of ['/api/v1/campaigns/%00', '/api/v1/campaigns/..%2f..%2fetc', `/api/v1/campaigns/${'9'.repeat(5000)}`, '/api/v1/personas/%E0%A4%A']) {
       const res = await t.http.get(path).set(t.auth);
       expect(res.status).toBeLessThan(500);

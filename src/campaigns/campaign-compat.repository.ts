@@ -7,7 +7,7 @@ import { uniqueBy } from '../core/database/bulk-sql';
 import type { Page, PageRequest } from '../core/pagination/pagination';
 import { normalizeKey, sha256Hex } from '../core/text/normalize';
 import { Campaign, CampaignFields, CampaignRepository } from './campaign.repository';
-import { ENTITY } from './compat-entity-types';
+import { ENTITY } from '../core/database/compat-entity-types';
 
 type Doc = Snapshot<Campaign>;
 

@@ -6,7 +6,7 @@ import type { Tx } from '../core/database/transaction';
 import { uniqueBy } from '../core/database/bulk-sql';
 import type { Page, PageRequest } from '../core/pagination/pagination';
 import { normalizeKey, sha256Hex } from '../core/text/normalize';
-import { ENTITY } from './compat-entity-types';
+import { ENTITY } from '../core/database/compat-entity-types';
 import { Persona, PersonaFields, PersonaRepository } from './persona.repository';
 
 type Doc = Snapshot<Persona>;

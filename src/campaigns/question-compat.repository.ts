@@ -4,7 +4,7 @@ import { newId } from '../core/database/ids';
 import type { Tx } from '../core/database/transaction';
 import { chunk } from '../core/database/bulk-sql';
 import type { Page, PageRequest } from '../core/pagination/pagination';
-import { ENTITY } from './compat-entity-types';
+import { ENTITY } from '../core/database/compat-entity-types';
 import { Question, questionDedupeKey, QuestionFields, QuestionFilter, QuestionRepository } from './question.repository';
 
 type Doc = Snapshot<Question>;

@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import { pipeline, Readable, Transform } from 'node:stream';
 import { parser } from 'stream-json';
+import { findForbiddenKey, rejectForbiddenKeys } from '../core/http/safe-json';
 import { streamArray } from 'stream-json/streamers/StreamArray';
 
 /** One item of an import body: its 1-based line (array index + 1 for a JSON array) and value, or why it is unreadable. */
@@ -81,7 +82,8 @@ async function* jsonArrayItems(stream: Readable): AsyncGenerator<RawItem> {
   const items = pipeline(stream, parser(), streamArray(), counter, () => undefined);
   try {
     for await (const { key, value } of items as AsyncIterable<{ key: number; value: unknown }>) {
-      yield { line: key + 1, value };
+      const forbidden = findForbiddenKey(value);
+      yield forbidden ? { line: key + 1, error: `"${forbidden}" is not allowed as a key` } : { line: key + 1, value };
     }
   } catch (err) {
     if (err instanceof ImportBodyError) throw err;
@@ -108,7 +110,7 @@ async function* jsonLines(stream: Readable): AsyncGenerator<RawItem> {
     }
     let item: RawItem;
     try {
-      item = { line, value: JSON.parse(trimmed) as unknown };
+      item = { line, value: JSON.parse(trimmed, rejectForbiddenKeys) as unknown };
     } catch (err) {
       item = { line, error: `malformed JSON: ${err instanceof Error ? err.message : String(err)}` };
     }

@@ -1,10 +1,13 @@
-import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Req, UploadedFile, UseInterceptors } from '@nestjs/common';
+import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiBody, ApiConsumes, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { ApiProblems } from '../core/http/api-problems.decorator';
 import { GenerateQuestionsDto, GenerateResultDto, QuestionTemplateDto } from './dto/generate-questions.dto';
 import { ImportItemDto, ImportQuestionDto } from './dto/import-item.dto';
 import { ImportResultDto } from './dto/import-result.dto';
+import { IngestDryRunDto, IngestResultDto, IngestUploadDto } from './dto/ingest-upload.dto';
+import { SpreadsheetIngestService, type UploadedSheet } from './spreadsheet-ingest.service';
 import { IngestService } from './ingest.service';
 import { QuestionGenerationService } from './question-generation.service';
 import type { ImportSummary } from './question-import.service';
@@ -14,13 +17,33 @@ export const STREAMED_BODY_ROUTES = ['/api/v1/question-sets:import'];
 
 @ApiTags('ingest')
 @ApiProblems()
-@ApiExtraModels(ImportItemDto, ImportQuestionDto)
+@ApiExtraModels(ImportItemDto, ImportQuestionDto, IngestDryRunDto, IngestResultDto)
 @Controller()
 export class IngestController {
   constructor(
     private readonly ingest: IngestService,
     private readonly generation: QuestionGenerationService,
+    private readonly sheets: SpreadsheetIngestService,
   ) {}
+
+  @Post('questions\\:ingest')
+  @HttpCode(200)
+  @UseInterceptors(FileInterceptor('file'))
+  @ApiOperation({
+    summary: 'Upload a question sheet (.xlsx, .xls, .ods, .csv) into a campaign',
+    description:
+      'Headers are matched to the canonical fields (question_text, topic_title, topic_description, persona_name, persona_role, ' +
+      'persona_domain, persona_locale, persona_tone) whatever their case, spacing or language, below any title rows; `mapping` or ' +
+      '`mapping_profile` overrides the guess. dry_run=true answers the mapping, unmapped headers, row count, a preview and every ' +
+      'row error, and writes nothing. Otherwise the questions are imported (existing ones skipped) and the file is recorded.',
+  })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ type: IngestUploadDto })
+  @ApiOkResponse({ description: 'IngestResultDto, or IngestDryRunDto with dry_run=true', schema: { oneOf: [{ $ref: getSchemaPath(IngestResultDto) }, { $ref: getSchemaPath(IngestDryRunDto) }] } })
+  @ApiProblems(400, 404, 413, 415)
+  ingestSheet(@UploadedFile() file: UploadedSheet | undefined, @Body() form: IngestUploadDto): Promise<IngestResultDto | IngestDryRunDto> {
+    return this.sheets.ingest(file, form);
+  }
 
   @Post('question-sets\\:import')
   @HttpCode(200)

@@ -59,6 +59,26 @@ export class QuestionImportService {
     located: Located,
     after?: (summary: ImportSummary, tx: Tx) => Promise<void>,
   ): Promise<ImportSummary> {
+    const items = source[Symbol.asyncIterator]();
+    // The first batch is read before the transaction opens, so that a small body (most of them)
+    // holds no connection while it is still arriving.
+    const head: (ImportCandidate | ItemFailure)[] = [];
+    let ended = false;
+    for (let candidates = 0; candidates < BATCH_SIZE; ) {
+      const r = await items.next();
+      if (r.done) {
+        ended = true;
+        break;
+      }
+      head.push(r.value);
+      if (!('error' in r.value)) candidates++;
+    }
+    const rest = async function* (): AsyncGenerator<ImportCandidate | ItemFailure> {
+      yield* head;
+      if (ended) return;
+      for (let r = await items.next(); !r.done; r = await items.next()) yield r.value;
+    };
+
     return this.transactions.run(async (tx) => {
       const batch = new ImportBatch(tx, this.campaigns, this.topics, this.personas, this.questions);
       const summary: ImportSummary = { imported: 0, skipped: 0, errors: [] };
@@ -70,7 +90,7 @@ export class QuestionImportService {
         summary.skipped += skipped;
         pending = [];
       };
-      for await (const item of source) {
+      for await (const item of rest()) {
         if ('error' in item) {
           failed++;
           if (summary.errors.length < MAX_LISTED_ERRORS) summary.errors.push({ [located]: item.at, message: item.error });

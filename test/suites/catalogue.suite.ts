@@ -112,6 +112,10 @@ export function catalogueSuite(file: string, mode: DbMode, useJsonb: boolean): v
         const before = await countCampaigns();
         const malformed = await t.http.post('/api/v1/campaigns').set(t.auth).set('Content-Type', 'application/json').send('{"name": "x",');
         expectProblem(malformed, 400, 'malformed_body');
+        for (const hostile of ['{"name": "x", "bogus": {"constructor": {"prototype": {}}}}', '{"name": "x", "__proto__": {"admin": true}}']) {
+          const res = await t.http.post('/api/v1/campaigns').set(t.auth).set('Content-Type', 'application/json').send(hostile);
+          expect(expectProblem(res, 400, 'malformed_body').detail).toMatch(/is not allowed as a key/);
+        }
         const text = await t.http.post('/api/v1/campaigns').set(t.auth).set('Content-Type', 'text/plain').send('name=x');
         expectProblem(text, 415, 'unsupported_media_type');
         const form = await t.http.post('/api/v1/campaigns').set(t.auth).type('form').send({ name: 'x' });

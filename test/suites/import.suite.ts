@@ -56,12 +56,14 @@ export function importSuite(file: string, mode: DbMode): void {
           'not an object',
           { campaign, question: '', extra: 1 },
           { campaign: { name: campaign, competitors: [{ name: 'G' }, { name: 'g' }] }, question: 'Twice G?' },
+          { campaign, question: { text: 'Hostile?', metadata: JSON.parse('{"constructor": {"prototype": {"x": 1}}}') as object } },
         ]),
         'application/json',
       ).expect(200);
       expect(res.body.imported).toBe(2);
       expect(res.body.skipped).toBe(0);
-      expect(res.body.errors.map((e: { line: number }) => e.line)).toEqual([3, 4, 5, 6]);
+      expect(res.body.errors.map((e: { line: number }) => e.line)).toEqual([3, 4, 5, 6, 7]);
+      expect(res.body.errors[4].message).toMatch(/"constructor" is not allowed as a key/);
       expect(res.body.errors[0].message).toMatch(/question/);
       expect(res.body.errors[2].message).toMatch(/extra|question\.text/);
       const c = await campaignByName(campaign);

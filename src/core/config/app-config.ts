@@ -36,7 +36,15 @@ export interface ProviderLimits {
  */
 export class AppConfig {
   readonly env!: 'development' | 'production' | 'test';
-  readonly http!: { host: string; port: number; bodyMaxBytes: number; uploadMaxBytes: number; rateLimitPerMinute: number };
+  readonly http!: {
+    host: string;
+    port: number;
+    bodyMaxBytes: number;
+    uploadMaxBytes: number;
+    uploadMaxUncompressedBytes: number;
+    uploadMaxRows: number;
+    rateLimitPerMinute: number;
+  };
   readonly db!: DatabaseConfig;
   readonly redis!: { url: string; queuePrefix: string };
   readonly apiKeys!: readonly string[];
@@ -110,6 +118,8 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       port: e.PORT,
       bodyMaxBytes: e.BODY_MAX_BYTES,
       uploadMaxBytes: e.UPLOAD_MAX_BYTES,
+      uploadMaxUncompressedBytes: e.UPLOAD_MAX_UNCOMPRESSED_BYTES,
+      uploadMaxRows: e.UPLOAD_MAX_ROWS,
       rateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
     },
     db: databaseConfig(e),

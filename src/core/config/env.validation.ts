@@ -178,6 +178,19 @@ export class AppEnv extends DatabaseEnv {
   @Min(1024)
   UPLOAD_MAX_BYTES = 10 * 1024 * 1024;
 
+  /** Bound on what an uploaded workbook (a zip) may inflate to: a zip bomb is refused before it is parsed. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  UPLOAD_MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024;
+
+  /** Most data rows an uploaded sheet may have. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(5_000_000)
+  UPLOAD_MAX_ROWS = 200_000;
+
   /** Largest JSON / JSON Lines body the API accepts. */
   @Transform(toInt)
   @IsInt()

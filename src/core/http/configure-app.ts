@@ -7,6 +7,7 @@ import { AppException } from '../errors/app.exception';
 import { ErrorCode } from '../errors/error-code';
 import { ProblemDetailsFilter } from '../errors/problem-details.filter';
 import { requestId } from '../logging/logging.module';
+import { rejectForbiddenKeys } from './safe-json';
 
 export const API_PREFIX = 'api/v1';
 /** Routes outside the prefix. */
@@ -71,7 +72,7 @@ export function configureApp(app: NestExpressApplication, streamedRoutes: readon
     next();
   });
   app.use(refuseUnknownBodyTypes);
-  const parseJson = json({ limit: config.http.bodyMaxBytes, type: ['application/json', 'application/*+json'] });
+  const parseJson = json({ limit: config.http.bodyMaxBytes, type: ['application/json', 'application/*+json'], reviver: rejectForbiddenKeys });
   app.use((req: Request, res: Response, next: NextFunction) => (streamedRoutes.includes(req.path) ? next() : parseJson(req, res, next)));
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED });
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });

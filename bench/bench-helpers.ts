@@ -1,0 +1,106 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Client } from 'pg';
+
+export const ROOT = join(__dirname, '..');
+export const API_KEY = 'bench-key-0123456789';
+
+export function emit(obj: Record<string, unknown>): void {
+  console.log(JSON.stringify(obj));
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function sql<T = Record<string, unknown>>(query: string, params: unknown[] = []): Promise<T[]> {
+  const c = new Client({ connectionString: process.env.DATABASE_URL });
+  await c.connect();
+  try {
+    return (await c.query(query, params)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}
+
+/** Resident set size of a process, in MiB (Linux). */
+export function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+export interface RunningApi {
+  url: string;
+  schema: string;
+  child: ChildProcess;
+  peakRssMiB: () => number;
+  stop: () => Promise<void>;
+}
+
+/** The real API (src/main.ts) as its own process, on a fresh schema, until stop(). */
+export async function startApi(env: Record<string, string> = {}): Promise<RunningApi> {
+  const port = await freePort();
+  const schema = `bench_${randomBytes(4).toString('hex')}`;
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src', 'main.ts')], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DB_SCHEMA: schema,
+      DB_APPLY_MIGRATIONS: 'true',
+      QUEUE_PREFIX: `bench-${schema}`,
+      API_KEYS: API_KEY,
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (child.exitCode !== null) throw new Error(`the API exited with ${child.exitCode}`);
+    if (Date.now() > deadline) throw new Error('the API did not become ready within 60 s');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  let peak = 0;
+  const sampler = setInterval(() => {
+    try {
+      peak = Math.max(peak, rssMiB(child.pid!));
+    } catch {
+      // exited
+    }
+  }, 50);
+  return {
+    url,
+    schema,
+    child,
+    peakRssMiB: () => peak,
+    stop: async () => {
+      clearInterval(sampler);
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      await sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    },
+  };
+}

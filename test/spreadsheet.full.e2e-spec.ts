@@ -1,0 +1,3 @@
+import { spreadsheetSuite } from './suites/spreadsheet.suite';
+
+spreadsheetSuite(__filename, 'full');
