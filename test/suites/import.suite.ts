@@ -150,6 +150,27 @@ export function importSuite(file: string, mode: DbMode): void {
       expectProblem(await send('{"campaign":"x","question":"y"}', 'text/plain'), 415, 'unsupported_media_type');
     });
 
+    it('writes nothing when the client goes away in the middle of a body', async () => {
+      const campaign = `Aborted ${randomUUID()}`;
+      const server = t.app.getHttpServer() as import('node:http').Server;
+      if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as { port: number };
+      const { request } = await import('node:http');
+      // More than one batch (2,000 items) goes out, so the import has written rows before the cut.
+      const lines = Array.from({ length: 5000 }, (_, i) => JSON.stringify({ campaign, question: `Aborted question ${i}` })).join('\n');
+      await new Promise<void>((resolve) => {
+        const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/api/v1/question-sets:import', headers: { ...t.auth, 'Content-Type': 'application/x-ndjson', 'Content-Length': String(Buffer.byteLength(lines) + 1000) } });
+        req.on('error', () => resolve());
+        req.write(lines);
+        setTimeout(() => {
+          req.destroy();
+          resolve();
+        }, 500);
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await campaignByName(campaign)).toBeUndefined();
+    });
+
     it('refuses an oversize body with 413 and writes nothing, even after valid items', async () => {
       const campaign = `Huge ${randomUUID()}`;
       const items = Array.from({ length: 4000 }, (_, i) => ({ campaign, question: `Padding question number ${i} ${'x'.repeat(600)}` }));
