@@ -152,7 +152,7 @@ export function importSuite(file: string, mode: DbMode): void {
 
     it('writes nothing when the client goes away in the middle of a body', async () => {
       const campaign = `Aborted ${randomUUID()}`;
-      const server = t.app.getHttpServer() as import('node:http').Server;
+      const server = t.app.getHttpServer();
       if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const { port } = server.address() as { port: number };
       const { request } = await import('node:http');
