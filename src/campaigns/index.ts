@@ -9,4 +9,5 @@ export { PersonasService, personaFieldsFrom } from './personas.service';
 export { CreateCampaignDto } from './dto/create-campaign.dto';
 export { CreateTopicDto } from './dto/create-topic.dto';
 export { CreatePersonaDto } from './dto/create-persona.dto';
+export { CreateQuestionDto } from './dto/create-question.dto';
 export { Trim, IsOptionalNotNull } from './dto/dto-helpers';

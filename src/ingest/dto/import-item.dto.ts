@@ -1,21 +1,10 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsNotEmpty, IsObject, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
-import { CreateCampaignDto, CreatePersonaDto, CreateTopicDto, IsOptionalNotNull, Trim } from '../../campaigns';
+import { IsOptional, ValidateNested } from 'class-validator';
+import { CreateCampaignDto, CreatePersonaDto, CreateQuestionDto, CreateTopicDto } from '../../campaigns';
 
-export class ImportQuestionDto {
-  @ApiProperty({ example: 'Which CRM should a 20-person agency pick?', maxLength: 5000 })
-  @Trim()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(5000)
-  text!: string;
-
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { source: 'agent-v2' } })
-  @IsOptionalNotNull()
-  @IsObject()
-  metadata?: Record<string, unknown>;
-}
+/** The question part of an item: a question's text and metadata, as POST /campaigns/{id}/questions takes them. */
+export class ImportQuestionDto extends PickType(CreateQuestionDto, ['text', 'metadata'] as const) {}
 
 /**
  * One item of an agent import. Each part may also be a plain string: the campaign's name, the
