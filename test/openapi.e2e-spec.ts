@@ -41,6 +41,19 @@ describe('OpenAPI document and the API-key guard', () => {
     }
   });
 
+  it('documents the ingest routes: the multipart upload, the streamed import and every answer shape', () => {
+    const ingest = doc.paths['/api/v1/questions:ingest'].post as unknown as { requestBody: { content: Record<string, unknown> } };
+    expect(Object.keys(ingest.requestBody.content)).toEqual(['multipart/form-data']);
+    const importOp = doc.paths['/api/v1/question-sets:import'].post as unknown as { requestBody: { content: Record<string, unknown> } };
+    expect(Object.keys(importOp.requestBody.content)).toEqual(expect.arrayContaining(['application/json', 'application/x-ndjson']));
+    for (const p of ['/api/v1/question-sets:generate', '/api/v1/question-templates', '/api/v1/mapping-profiles', '/api/v1/mapping-profiles/{name}']) {
+      expect(Object.keys(doc.paths)).toContain(p);
+    }
+    for (const s of ['IngestUploadDto', 'IngestResultDto', 'IngestDryRunDto', 'ImportItemDto', 'ImportResultDto', 'GenerateQuestionsDto', 'GenerateResultDto', 'MappingProfileDto', 'NormalizedRowDto']) {
+      expect(Object.keys(doc.components.schemas)).toContain(s);
+    }
+  });
+
   it('documents the problem answers (401 and 500 at least) of every /api/v1 route', () => {
     for (const [path, method, op] of operations()) {
       if (!path.startsWith('/api/v1/')) continue;
