@@ -49,6 +49,7 @@ export class AppConfig {
   readonly redis!: { url: string; queuePrefix: string };
   readonly apiKeys!: readonly string[];
   readonly providers!: Readonly<Record<ProviderName, ProviderLimits>>;
+  readonly breaker!: { failureThreshold: number; coolDownMs: number };
   readonly logLevel!: LogLevel;
   readonly exportDir!: string;
   readonly webhookAllowedHosts!: readonly string[];
@@ -130,6 +131,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       gemini: provider('GEMINI', e.GOOGLE_API_KEY),
       perplexity: provider('PERPLEXITY', e.PERPLEXITY_API_KEY),
     },
+    breaker: { failureThreshold: e.PROVIDER_BREAKER_FAILURES, coolDownMs: e.PROVIDER_BREAKER_COOLDOWN_MS },
     logLevel: e.LOG_LEVEL,
     exportDir: e.EXPORT_DIR,
     webhookAllowedHosts: splitList(e.WEBHOOK_ALLOWED_HOSTS),

@@ -173,6 +173,19 @@ export class AppEnv extends DatabaseEnv {
   @Transform(toInt) @IsInt() @Min(1) @Max(1000) PERPLEXITY_CONCURRENCY = 8;
   @Transform(toInt) @IsInt() @Min(100) @Max(600000) PERPLEXITY_TIMEOUT_MS = 120000;
 
+  /** Consecutive retryable failures after which a provider's circuit opens. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  PROVIDER_BREAKER_FAILURES = 5;
+
+  /** How long an open circuit waits before it lets one trial call through. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  PROVIDER_BREAKER_COOLDOWN_MS = 30_000;
+
   @Transform(toInt)
   @IsInt()
   @Min(1024)
