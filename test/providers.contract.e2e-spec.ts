@@ -242,3 +242,64 @@ describe('provider clients against recorded responses', () => {
     });
   });
 });
+
+describe('ProvidersService: the circuit breaker around real calls', () => {
+  const server = new ReplayServer();
+  beforeAll(async () => {
+    await server.start();
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it('opens after consecutive retryable failures (no call goes out), half-opens after the cool-down, closes on success', async () => {
+    const { ProvidersService } = await import('../src/providers/providers.service');
+    const { loadAppConfig } = await import('../src/core/config/app-config');
+    const config = loadAppConfig({
+      API_KEYS: 'breaker-test-key',
+      DATABASE_URL: 'postgres://unused/none',
+      OPENAI_API_KEY: 'sk-breaker',
+      OPENAI_BASE_URL: `${server.url}/v1`,
+      PROVIDER_BREAKER_FAILURES: '3',
+      PROVIDER_BREAKER_COOLDOWN_MS: '300',
+    });
+    const providers = new ProvidersService(config);
+    const request = providers.prepare({ provider: 'openai', model: 'gpt-5-mini' }, { question: 'Q?', persona: null, topic: null }, 'v1');
+
+    server.reply = { status: 400, body: { error: { message: 'bad' } } };
+    for (let i = 0; i < 5; i++) await expect(providers.invoke(request)).rejects.toMatchObject({ code: 'bad_request' });
+    expect(providers.circuit('openai').state).toBe('closed'); // permanent errors say nothing about health
+
+    server.reply = { status: 503, body: { error: { message: 'down' } } };
+    for (let i = 0; i < 3; i++) await expect(providers.invoke(request)).rejects.toMatchObject({ code: 'server_error' });
+    expect(providers.circuit('openai')).toMatchObject({ state: 'open', consecutiveFailures: 3 });
+    const calls = server.requests.length;
+    const open = await providers.invoke(request).catch((e: unknown) => e);
+    expect(open).toMatchObject({ code: 'circuit_open', retryable: true });
+    expect((open as ProviderError).retryAfterMs).toBeLessThanOrEqual(300);
+    expect(server.requests.length).toBe(calls);
+    expect(providers.circuit('gemini').state).toBe('closed'); // one breaker per provider
+
+    await new Promise((r) => setTimeout(r, 320));
+    expect(providers.circuit('openai').state).toBe('half_open');
+    server.reply = { body: rec.openaiNoCitations };
+    await expect(providers.invoke(request)).resolves.toMatchObject({ text: 'It depends on your budget.' });
+    expect(providers.circuit('openai')).toMatchObject({ state: 'closed', consecutiveFailures: 0 });
+  });
+
+  it('validates provider settings and refuses unknown prompt versions', async () => {
+    const { ProvidersService } = await import('../src/providers/providers.service');
+    const { loadAppConfig } = await import('../src/core/config/app-config');
+    const providers = new ProvidersService(loadAppConfig({ API_KEYS: 'validate-test-key', DATABASE_URL: 'postgres://unused/none' }));
+    expect(providers.validate({ provider: 'openai', model: 'gpt-5-mini', settings: { web_search: true, search_context_size: 'high' } })).toEqual([]);
+    expect(providers.validate({ provider: 'bing', model: 'x' })).toEqual(['provider must be one of openai, gemini, perplexity']);
+    expect(providers.validate({ provider: 'openai', model: '', settings: { web_search: 'yes', turbo: 1 } })).toEqual([
+      'model must be a model id such as gpt-5-mini',
+      'unknown setting "turbo"',
+      'web_search must be true or false',
+    ]);
+    expect(providers.validate({ provider: 'gemini', model: 'gemini-2.5-flash', settings: { resolve_redirects: true } })).toEqual([]);
+    expect(providers.validate({ provider: 'perplexity', model: 'perplexity/sonar', settings: { preset: 'Bad Preset!' } })).toEqual(['preset must be a preset name such as pro-search']);
+    expect(() => providers.prepare({ provider: 'openai', model: 'gpt-5' }, { question: 'Q', persona: null, topic: null }, 'v99')).toThrow(/unknown prompt version/);
+  });
+});
