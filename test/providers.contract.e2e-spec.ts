@@ -42,6 +42,7 @@ describe('provider clients against recorded responses', () => {
         instructions: prompt.system,
         store: false,
         tools: [{ type: 'web_search', search_context_size: 'high', user_location: { type: 'approximate', country: 'DE', city: 'Berlin' } }],
+        include: ['web_search_call.action.sources'],
       });
       expect(JSON.stringify(result.raw_request)).not.toContain('sk-test-secret-123');
       expect(result.raw_request).toEqual({ path: '/responses', body: sent.body });

@@ -51,6 +51,8 @@ export class OpenAiClient extends ProviderClient {
       if (s.search_context_size) tool.search_context_size = s.search_context_size;
       if (s.user_location) tool.user_location = { type: 'approximate', ...(s.user_location) };
       body.tools = [tool];
+      // The search call lists the pages it read only when asked to.
+      body.include = ['web_search_call.action.sources'];
     }
     if (s.max_output_tokens) body.max_output_tokens = s.max_output_tokens;
     if (s.reasoning_effort) body.reasoning = { effort: s.reasoning_effort };
