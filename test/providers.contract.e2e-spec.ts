@@ -122,6 +122,24 @@ describe('provider clients against recorded responses', () => {
       expect(result.usage).toMatchObject({ input_tokens: 120, output_tokens: 60, search_calls: 1 });
     });
 
+    it('handles an answer without citations or search results', async () => {
+      server.reply = {
+        body: {
+          id: 'resp_pplx_2',
+          object: 'response',
+          status: 'completed',
+          model: 'perplexity/sonar-pro',
+          output: [{ type: 'message', id: 'm', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'No sources needed.', annotations: [] }] }],
+          usage: { input_tokens: 10, output_tokens: 4, total_tokens: 14, cost: { currency: 'USD', input_cost: 0.00003, output_cost: 0.00006, total_cost: 0.00009 } },
+        },
+      };
+      const c = new PerplexityClient(limits(`${server.url}/v1`));
+      const result = await c.invoke(c.prepare({ provider: 'perplexity', model: 'perplexity/sonar-pro', settings: { web_search: false } }, prompt));
+      expect((server.requests[0].body as { tools?: unknown }).tools).toBeUndefined();
+      expect(result).toMatchObject({ text: 'No sources needed.', citations: [], sources: [], search_queries: [], cost_usd: 0.00009, served_model: 'perplexity/sonar-pro' });
+      expect(result.usage.search_calls).toBe(0);
+    });
+
     it('prices from the table when Perplexity reports no cost', async () => {
       server.reply = { body: { ...rec.perplexityAgent, usage: { input_tokens: 500, output_tokens: 300 } } };
       const c = new PerplexityClient(limits(`${server.url}/v1`));
