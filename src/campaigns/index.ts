@@ -10,4 +10,4 @@ export { CreateCampaignDto } from './dto/create-campaign.dto';
 export { CreateTopicDto } from './dto/create-topic.dto';
 export { CreatePersonaDto } from './dto/create-persona.dto';
 export { CreateQuestionDto } from './dto/create-question.dto';
-export { Trim, IsOptionalNotNull } from './dto/dto-helpers';
+export { Trim } from './dto/dto-helpers';
