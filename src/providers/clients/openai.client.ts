@@ -1,9 +1,8 @@
-import OpenAI from 'openai';
 import type { ProviderLimits } from '../../core/config/app-config';
-import { ProviderClient, type ClientAnswer, type CostWarning } from '../provider-client';
-import { ProviderError } from '../provider.errors';
+import type { ClientAnswer, CostWarning } from '../provider-client';
 import type { PreparedRequest, Prompt, ProviderSetting } from '../provider.types';
 import { fromSdkError } from './openai-errors';
+import { ResponsesApiClient } from './responses-client';
 import { normalizeResponses } from './responses-format';
 
 const CONTEXT_SIZES = ['low', 'medium', 'high'];
@@ -14,14 +13,11 @@ const LOCATION_KEYS = ['country', 'region', 'city', 'timezone'];
  * settings turn it off. Settings: web_search (boolean), search_context_size (low|medium|high),
  * user_location ({country, region, city, timezone}), max_output_tokens, reasoning_effort.
  */
-export class OpenAiClient extends ProviderClient {
+export class OpenAiClient extends ResponsesApiClient {
   readonly name = 'openai' as const;
-  private readonly sdk: OpenAI;
 
   constructor(limits: ProviderLimits, warnUnpriced?: CostWarning) {
-    super(limits, warnUnpriced);
-    // The queue owns retries: the SDK would follow Retry-After without a cap and retry timeouts.
-    this.sdk = new OpenAI({ apiKey: limits.apiKey ?? 'not-configured', baseURL: limits.baseUrl, maxRetries: 0, timeout: limits.timeoutMs });
+    super(limits, 'OPENAI_API_KEY', warnUnpriced);
   }
 
   validateSettings(s: Record<string, unknown>): string[] {
@@ -60,15 +56,11 @@ export class OpenAiClient extends ProviderClient {
   }
 
   protected async call(request: PreparedRequest): Promise<ClientAnswer> {
-    if (!this.limits.apiKey) throw new ProviderError(this.name, 'not_configured', 'OPENAI_API_KEY is not set');
-    const started = performance.now();
+    const data = await this.post(request);
     try {
-      // asResponse(): the body as the provider sent it (the SDK's parse adds output_text to it).
-      const response = await this.sdk.responses.create(request.body as unknown as OpenAI.Responses.ResponseCreateParamsNonStreaming).asResponse();
-      const data: unknown = JSON.parse(await response.text());
       return { ...normalizeResponses(data), raw: data };
     } catch (err) {
-      throw fromSdkError(this.name, err, performance.now() - started >= this.limits.timeoutMs * 0.95);
+      throw fromSdkError(this.name, err);
     }
   }
 }

@@ -1,9 +1,8 @@
-import OpenAI from 'openai';
 import type { ProviderLimits } from '../../core/config/app-config';
-import { ProviderClient, type ClientAnswer, type CostWarning } from '../provider-client';
-import { ProviderError } from '../provider.errors';
+import type { ClientAnswer, CostWarning } from '../provider-client';
 import type { PreparedRequest, Prompt, ProviderSetting } from '../provider.types';
 import { fromSdkError } from './openai-errors';
+import { ResponsesApiClient } from './responses-client';
 import { normalizeResponses } from './responses-format';
 
 type Obj = Record<string, unknown>;
@@ -24,13 +23,11 @@ export function perplexityCost(data: unknown): number | null {
  * `POST /v1/agent` (`/v1/responses` is the alias `responses.create` would use). Settings: preset,
  * web_search (boolean; the Sonar models search anyway), max_output_tokens.
  */
-export class PerplexityClient extends ProviderClient {
+export class PerplexityClient extends ResponsesApiClient {
   readonly name = 'perplexity' as const;
-  private readonly sdk: OpenAI;
 
   constructor(limits: ProviderLimits, warnUnpriced?: CostWarning) {
-    super(limits, warnUnpriced);
-    this.sdk = new OpenAI({ apiKey: limits.apiKey ?? 'not-configured', baseURL: limits.baseUrl, maxRetries: 0, timeout: limits.timeoutMs });
+    super(limits, 'PERPLEXITY_API_KEY', warnUnpriced);
   }
 
   validateSettings(s: Record<string, unknown>): string[] {
@@ -53,14 +50,11 @@ export class PerplexityClient extends ProviderClient {
   }
 
   protected async call(request: PreparedRequest): Promise<ClientAnswer> {
-    if (!this.limits.apiKey) throw new ProviderError(this.name, 'not_configured', 'PERPLEXITY_API_KEY is not set');
-    const started = performance.now();
+    const data = await this.post(request);
     try {
-      const response = await this.sdk.post(request.path, { body: request.body }).asResponse();
-      const data: unknown = JSON.parse(await response.text());
       return { ...normalizeResponses(data), providerCostUsd: perplexityCost(data), pricedRequests: 1, raw: data };
     } catch (err) {
-      throw fromSdkError(this.name, err, performance.now() - started >= this.limits.timeoutMs * 0.95);
+      throw fromSdkError(this.name, err);
     }
   }
 }
