@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { CampaignsModule } from './campaigns/campaigns.module';
 import { ApiKeyGuard } from './core/auth/api-key.guard';
 import { CoreModule } from './core/core.module';
 import { ProblemDetailsFilter } from './core/errors/problem-details.filter';
+import { IdempotencyInterceptor } from './core/http/idempotency.interceptor';
 import { createValidationPipe } from './core/http/validation';
 import { HealthModule } from './health/health.module';
 import { STREAMED_BODY_ROUTES } from './ingest/ingest.controller';
@@ -19,6 +20,7 @@ export const API_STREAMED_BODY_ROUTES: readonly string[] = [...STREAMED_BODY_ROU
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_PIPE, useFactory: createValidationPipe },
     { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+    { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
   ],
 })
 export class ApiModule {}

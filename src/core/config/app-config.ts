@@ -44,6 +44,7 @@ export class AppConfig {
     uploadMaxUncompressedBytes: number;
     uploadMaxRows: number;
     rateLimitPerMinute: number;
+    idempotencyTtlSeconds: number;
   };
   readonly db!: DatabaseConfig;
   readonly redis!: { url: string; queuePrefix: string };
@@ -122,6 +123,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       uploadMaxUncompressedBytes: e.UPLOAD_MAX_UNCOMPRESSED_BYTES,
       uploadMaxRows: e.UPLOAD_MAX_ROWS,
       rateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
+      idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
     },
     db: databaseConfig(e),
     redis: { url: e.REDIS_URL, queuePrefix: e.QUEUE_PREFIX },

@@ -214,6 +214,12 @@ export class AppEnv extends DatabaseEnv {
   @MinLength(1)
   EXPORT_DIR = './var/exports';
 
+  /** How long a POST's answer is kept for a repeat with the same Idempotency-Key. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  IDEMPOTENCY_TTL_SECONDS = 86_400;
+
   /** Requests per minute per API key; 0 disables the limit. */
   @Transform(toInt)
   @IsInt()

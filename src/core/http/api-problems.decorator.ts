@@ -9,6 +9,7 @@ const DESCRIPTIONS: Record<number, string> = {
   409: 'Conflict with the current state',
   413: 'Body or upload too large',
   415: 'Unsupported media type',
+  422: 'Idempotency-Key reused with another request',
   429: 'Rate limit exceeded',
   500: 'Unexpected error (logged with its stack)',
 };

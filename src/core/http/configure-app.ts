@@ -53,6 +53,24 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   for (const path of Object.keys(document.paths)) {
     if (!path.startsWith(`/${API_PREFIX}/`)) for (const op of Object.values(document.paths[path])) (op as { security?: unknown[] }).security = [];
   }
+  // Every POST takes an Idempotency-Key (IdempotencyInterceptor is global): document it once, here.
+  const problem = { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDetailsDto' } } };
+  for (const [path, item] of Object.entries(document.paths)) {
+    const post = (item as { post?: { parameters?: unknown[]; responses: Record<string, unknown> } }).post;
+    if (!post || !path.startsWith(`/${API_PREFIX}/`)) continue;
+    post.parameters = [
+      ...(post.parameters ?? []),
+      {
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+        schema: { type: 'string', maxLength: 255 },
+        description: 'Repeat a POST safely: the same key (per API key and route) answers the first answer again, with Idempotent-Replayed: true, for IDEMPOTENCY_TTL_SECONDS',
+      },
+    ];
+    post.responses['409'] ??= { description: 'Conflict, or a request with this Idempotency-Key is still being processed', content: problem };
+    post.responses['422'] = { description: 'The Idempotency-Key was used with a different body', content: problem };
+  }
   return document;
 }
 
