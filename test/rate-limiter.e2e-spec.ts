@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
-import { RedisTokenBucket } from '../src/runs/rate-limiter';
+import { RedisTokenBucket, type TakeResult } from '../src/runs/rate-limiter';
 import { dropRedisPrefix } from './helpers/schema';
 
 /** The shared token bucket, against the real Redis, with several clients standing for worker processes. */
@@ -20,7 +20,7 @@ describe('RedisTokenBucket', () => {
   it('grants the burst at once, then refuses with the wait until the next token', async () => {
     const b = bucket();
     const limits = { qps: 10, burst: 4 };
-    const results = [];
+    const results: TakeResult[] = [];
     for (let i = 0; i < 6; i++) results.push(await b.take('burst', limits));
     expect(results.slice(0, 4).every((r) => r.granted)).toBe(true);
     expect(results[4].granted).toBe(false);
