@@ -4,7 +4,7 @@ import { AppConfig } from '../core/config/app-config';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
 import { ImportBodyError, readImportItems } from './import-body';
-import { ImportCandidate, parseImportItem } from './import-item';
+import { ImportCandidate, ImportItemParser } from './import-item';
 import { ItemFailure, QuestionImportService, type ImportSummary } from './question-import.service';
 
 function bodyProblem(err: ImportBodyError): AppException {
@@ -30,13 +30,14 @@ export class IngestService {
 
   /** POST /question-sets:import — streamed, validated item by item, written in one transaction. */
   async importQuestionSets(body: Readable): Promise<ImportSummary> {
+    const parser = new ImportItemParser();
     async function* candidates(items: AsyncIterable<{ line: number; value?: unknown; error?: string }>): AsyncGenerator<ImportCandidate | ItemFailure> {
       for await (const item of items) {
         if (item.error !== undefined) {
           yield { at: item.line, error: item.error };
           continue;
         }
-        const parsed = parseImportItem(item.line, item.value);
+        const parsed = parser.parse(item.line, item.value);
         yield 'error' in parsed ? { at: item.line, error: parsed.error } : parsed;
       }
     }
