@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import Redis from 'ioredis';
 import { Client } from 'pg';
 
 export const ROOT = join(__dirname, '..');
@@ -34,6 +35,21 @@ export async function sql<T = Record<string, unknown>>(query: string, params: un
     return (await c.query(query, params)).rows as T[];
   } finally {
     await c.end();
+  }
+}
+
+/** Removes the keys a bench run left under its queue prefix. */
+export async function dropRedisKeys(prefix: string): Promise<void> {
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
   }
 }
 
@@ -101,6 +117,7 @@ export async function startApi(env: Record<string, string> = {}): Promise<Runnin
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
       await sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await dropRedisKeys(`bench-${schema}`);
     },
   };
 }
