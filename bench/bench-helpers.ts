@@ -3,8 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import Redis from 'ioredis';
-import { Client } from 'pg';
+import { adminQuery, dropRedisPrefix } from '../test/helpers/schema';
 
 export const ROOT = join(__dirname, '..');
 export const API_KEY = 'bench-key-0123456789';
@@ -28,30 +27,10 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function sql<T = Record<string, unknown>>(query: string, params: unknown[] = []): Promise<T[]> {
-  const c = new Client({ connectionString: process.env.DATABASE_URL });
-  await c.connect();
-  try {
-    return (await c.query(query, params)).rows as T[];
-  } finally {
-    await c.end();
-  }
-}
+/** Runs SQL on the bench's database (the same helper the e2e tests use, without their "test" guard). */
+export const sql = <T = Record<string, unknown>>(query: string, params: unknown[] = []): Promise<T[]> =>
+  adminQuery<T>(query, params, process.env.DATABASE_URL);
 
-/** Removes the keys a bench run left under its queue prefix. */
-export async function dropRedisKeys(prefix: string): Promise<void> {
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
 
 /** Resident set size of a process, in MiB (Linux). */
 export function rssMiB(pid: number): number {
@@ -117,7 +96,7 @@ export async function startApi(env: Record<string, string> = {}): Promise<Runnin
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
       await sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await dropRedisKeys(`bench-${schema}`);
+      await dropRedisPrefix(`bench-${schema}`);
     },
   };
 }

@@ -62,6 +62,7 @@ describe('provider clients against recorded responses', () => {
         prompt_version: 'v1',
         prompt_hash: prompt.hash,
         cost_source: 'price_table',
+        price_table_version: '2026-11-01',
       });
       expect(result.citations).toEqual([
         { url: 'https://www.acme.example/pricing', title: 'Acme CRM pricing', domain: 'acme.example', position: 1, cited_text: 'Acme CRM is the usual pick' },
@@ -118,7 +119,7 @@ describe('provider clients against recorded responses', () => {
       ]);
       expect(result.sources).toEqual([{ url: 'https://news.example/crm-roundup', title: 'CRM roundup', domain: 'news.example' }]);
       expect(result.search_queries).toEqual(['best crm for agencies']);
-      expect(result).toMatchObject({ cost_usd: 0.00518, cost_source: 'provider', served_model: 'perplexity/sonar' });
+      expect(result).toMatchObject({ cost_usd: 0.00518, cost_source: 'provider', price_table_version: null, served_model: 'perplexity/sonar' });
       expect(result.usage).toMatchObject({ input_tokens: 120, output_tokens: 60, search_calls: 1 });
     });
 

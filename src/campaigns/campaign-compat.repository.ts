@@ -3,7 +3,6 @@ import { CompatEventStore, fromSnapshot, Snapshot, toSnapshot } from '../core/da
 import { ReferenceViolationError } from '../core/database/db-errors';
 import { newId } from '../core/database/ids';
 import type { Tx } from '../core/database/transaction';
-import { uniqueBy } from '../core/database/bulk-sql';
 import type { Page, PageRequest } from '../core/pagination/pagination';
 import { normalizeKey, sha256Hex } from '../core/text/normalize';
 import { Campaign, CampaignFields, CampaignRepository } from './campaign.repository';
@@ -61,18 +60,15 @@ export class CampaignCompatRepository extends CampaignRepository {
     return next;
   }
 
-  async ensureMany(items: CampaignFields[], tx?: Tx): Promise<Map<string, string>> {
-    const rows = uniqueBy(items, (c) => normalizeKey(c.name));
+  ensureMany(items: CampaignFields[], tx?: Tx): Promise<Map<string, string>> {
     const now = new Date();
-    await this.store.appendIfAbsent(
-      rows.map((fields) => {
-        const campaign: Campaign = { id: newId(), ...fields, createdAt: now, updatedAt: now };
-        return { entityType: ENTITY.campaign, entityId: campaign.id, eventType: 'created', uniqueKey: nameKey(fields.name), payload: toDoc(campaign) };
-      }),
+    return this.store.ensureMany(
+      ENTITY.campaign,
+      items,
+      { key: (c) => normalizeKey(c.name), uniqueKey: (c) => nameKey(c.name) },
+      (fields, id) => toDoc({ id, ...fields, createdAt: now, updatedAt: now }),
       tx,
     );
-    const ids = await this.store.idsByUniqueKeys(ENTITY.campaign, rows.map((c) => nameKey(c.name)), tx);
-    return new Map(rows.filter((c) => ids.has(nameKey(c.name))).map((c) => [normalizeKey(c.name), ids.get(nameKey(c.name))!]));
   }
 
   async delete(id: string): Promise<boolean> {

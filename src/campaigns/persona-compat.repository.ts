@@ -3,7 +3,6 @@ import { CompatEventStore, fromSnapshot, Snapshot, toSnapshot } from '../core/da
 import { ReferenceViolationError } from '../core/database/db-errors';
 import { newId } from '../core/database/ids';
 import type { Tx } from '../core/database/transaction';
-import { uniqueBy } from '../core/database/bulk-sql';
 import type { Page, PageRequest } from '../core/pagination/pagination';
 import { normalizeKey, sha256Hex } from '../core/text/normalize';
 import { ENTITY } from '../core/database/compat-entity-types';
@@ -61,18 +60,15 @@ export class PersonaCompatRepository extends PersonaRepository {
     return next;
   }
 
-  async ensureMany(items: PersonaFields[], tx?: Tx): Promise<Map<string, string>> {
-    const rows = uniqueBy(items, (p) => normalizeKey(p.name));
+  ensureMany(items: PersonaFields[], tx?: Tx): Promise<Map<string, string>> {
     const now = new Date();
-    await this.store.appendIfAbsent(
-      rows.map((fields) => {
-        const persona: Persona = { id: newId(), ...fields, createdAt: now, updatedAt: now };
-        return { entityType: ENTITY.persona, entityId: persona.id, eventType: 'created', uniqueKey: nameKey(fields.name), payload: toDoc(persona) };
-      }),
+    return this.store.ensureMany(
+      ENTITY.persona,
+      items,
+      { key: (p) => normalizeKey(p.name), uniqueKey: (p) => nameKey(p.name) },
+      (fields, id) => toDoc({ id, ...fields, createdAt: now, updatedAt: now }),
       tx,
     );
-    const ids = await this.store.idsByUniqueKeys(ENTITY.persona, rows.map((p) => nameKey(p.name)), tx);
-    return new Map(rows.filter((p) => ids.has(nameKey(p.name))).map((p) => [normalizeKey(p.name), ids.get(nameKey(p.name))!]));
   }
 
   async delete(id: string): Promise<boolean> {

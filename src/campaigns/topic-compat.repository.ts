@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { CompatEventStore, fromSnapshot, Snapshot, toSnapshot } from '../core/database/compat-event-store';
 import { newId } from '../core/database/ids';
 import type { Tx } from '../core/database/transaction';
-import { uniqueBy } from '../core/database/bulk-sql';
 import type { Page, PageRequest } from '../core/pagination/pagination';
 import { normalizeKey, sha256Hex } from '../core/text/normalize';
 import { ENTITY } from '../core/database/compat-entity-types';
@@ -63,23 +62,15 @@ export class TopicCompatRepository extends TopicRepository {
     return next;
   }
 
-  async ensureMany(items: (TopicFields & { campaignId: string })[], tx?: Tx): Promise<Map<string, string>> {
-    const rows = uniqueBy(items, (t) => topicKey(t.campaignId, t.title));
+  ensureMany(items: (TopicFields & { campaignId: string })[], tx?: Tx): Promise<Map<string, string>> {
     const now = new Date();
-    await this.store.appendIfAbsent(
-      rows.map(({ campaignId, title, description }) => {
-        const topic: Topic = { id: newId(), campaignId, title, description, createdAt: now, updatedAt: now };
-        return { entityType: ENTITY.topic, entityId: topic.id, parentId: campaignId, eventType: 'created', uniqueKey: titleKey(campaignId, title), payload: toDoc(topic) };
-      }),
+    return this.store.ensureMany(
+      ENTITY.topic,
+      items,
+      { key: (t) => topicKey(t.campaignId, t.title), uniqueKey: (t) => titleKey(t.campaignId, t.title), parentId: (t) => t.campaignId },
+      ({ campaignId, title, description }, id) => toDoc({ id, campaignId, title, description, createdAt: now, updatedAt: now }),
       tx,
     );
-    const ids = await this.store.idsByUniqueKeys(ENTITY.topic, rows.map((t) => titleKey(t.campaignId, t.title)), tx);
-    const out = new Map<string, string>();
-    for (const t of rows) {
-      const id = ids.get(titleKey(t.campaignId, t.title));
-      if (id) out.set(topicKey(t.campaignId, t.title), id);
-    }
-    return out;
   }
 
   async delete(campaignId: string, id: string): Promise<boolean> {

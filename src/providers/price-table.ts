@@ -13,8 +13,8 @@ export interface ModelPrice {
 }
 
 /**
- * The price table, versioned: a change of prices is a new version, and each response records the
- * version it was priced with (cost_source). Public list prices, standard tier, as published by the
+ * The price table, versioned: a change of prices is a new version, and each result records the
+ * version it was priced with (price_table_version). Public list prices, standard tier, as published by the
  * providers on the version date. Dated model ids ("gpt-5-mini-2025-08-07") use the longest listed
  * prefix.
  */

@@ -28,7 +28,6 @@ const TEMPLATES: Record<string, (input: PromptInput) => { system: string | null;
 };
 
 export const PROMPT_VERSIONS = Object.keys(TEMPLATES);
-export const DEFAULT_PROMPT_VERSION = 'v1';
 
 export class UnknownPromptVersionError extends Error {
   constructor(readonly version: string) {

@@ -1,5 +1,5 @@
 import type { ProviderLimits } from '../core/config/app-config';
-import { costOf } from './price-table';
+import { costOf, PRICE_TABLE_VERSION } from './price-table';
 import type { Prompt, PreparedRequest, ProviderName, ProviderResult, ProviderSetting, Usage } from './provider.types';
 
 /** What every client reports back before the common bookkeeping (cost, timing, prompt). */
@@ -66,6 +66,7 @@ export abstract class ProviderClient {
       latency_ms: latency,
       cost_usd: cost,
       cost_source: source,
+      price_table_version: source === 'price_table' ? PRICE_TABLE_VERSION : null,
       requested_model: request.model,
       served_model: answer.servedModel,
       finish_reason: answer.finishReason,

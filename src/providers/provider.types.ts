@@ -71,6 +71,8 @@ export interface ProviderResult {
   cost_usd: number | null;
   /** Where the cost came from: the provider's own figure, the price table, or unknown. */
   cost_source: 'provider' | 'price_table' | 'unknown';
+  /** The price table version the cost was computed with (null when the provider reported it, or it is unknown). */
+  price_table_version: string | null;
   requested_model: string;
   served_model: string | null;
   /** completed, refused, empty, … as the provider reports it. */

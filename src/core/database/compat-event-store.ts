@@ -91,6 +91,35 @@ export class CompatEventStore {
     return new Set(rows.map((r) => r.entity_id));
   }
 
+  /**
+   * The bulk upsert of compat mode: creates, for each distinct `key`, an entity whose unique key
+   * no live entity holds yet (`build` gives its snapshot for a new id), and answers key → id for
+   * every item, created now or before. Safe under concurrent calls (see appendIfAbsent).
+   */
+  async ensureMany<T>(
+    entityType: string,
+    items: T[],
+    keys: { key: (item: T) => string; uniqueKey: (item: T) => string; parentId?: (item: T) => string },
+    build: (item: T, id: string) => unknown,
+    tx?: Tx,
+  ): Promise<Map<string, string>> {
+    const rows = [...new Map(items.map((item) => [keys.key(item), item])).values()];
+    await this.appendIfAbsent(
+      rows.map((item) => {
+        const id = newId();
+        return { entityType, entityId: id, parentId: keys.parentId?.(item), eventType: 'created' as const, uniqueKey: keys.uniqueKey(item), payload: build(item, id) };
+      }),
+      tx,
+    );
+    const ids = await this.idsByUniqueKeys(entityType, rows.map(keys.uniqueKey), tx);
+    const out = new Map<string, string>();
+    for (const item of rows) {
+      const id = ids.get(keys.uniqueKey(item));
+      if (id) out.set(keys.key(item), id);
+    }
+    return out;
+  }
+
   /** The ids of the live entities holding the given unique keys. */
   async idsByUniqueKeys(entityType: string, uniqueKeys: string[], tx?: Tx): Promise<Map<string, string>> {
     if (uniqueKeys.length === 0) return new Map();
