@@ -7,6 +7,7 @@ export class AddThing1795400000000 implements MigrationInterface {
 
     public async up(queryRunner: QueryRunner): Promise<void> {
         await queryRunner.query(\`CREATE TABLE "geo_gen_1"."things" ("id" uuid NOT NULL, "data" jsonb NOT NULL, "tags" jsonb, CONSTRAINT "PK_1" PRIMARY KEY ("id"))\`);
+        await queryRunner.query(\`ALTER TABLE "geo_gen_1"."things" ADD "extra" jsonb\`);
         await queryRunner.query(\`ALTER TABLE "geo_gen_1"."things" ADD CONSTRAINT "FK_x" FOREIGN KEY ("id") REFERENCES "geo_gen_1"."campaigns"("id")\`);
     }
 
@@ -23,6 +24,7 @@ describe('parametrize', () => {
     expect(out).not.toContain('geo_gen_1');
     expect(out).toContain('CREATE TABLE ${s}."things" ("id" uuid NOT NULL, "data" ${json} NOT NULL, "tags" ${json},');
     expect(out).toContain('REFERENCES ${s}."campaigns"("id")');
+    expect(out).toContain('ADD "extra" ${json}`');
     expect(out).toContain("import { migrationContext } from '../src/core/database/migration-context';");
   });
 

@@ -13,7 +13,7 @@ export function parametrize(source: string, scratchSchema: string): string {
     .split(`"${scratchSchema}".`)
     .join('${s}.')
     // JSON columns are generated as jsonb (USE_JSONB=true) and follow the switch at run time.
-    .replace(/(" )jsonb( |,|\))/g, '$1${json}$2')
+    .replace(/(" )jsonb( |,|\)|`)/g, '$1${json}$2')
     .replace(/^import \{ MigrationInterface, QueryRunner \} from "typeorm";/m, [
       `import { MigrationInterface, QueryRunner } from 'typeorm';`,
       `import { migrationContext } from '../src/core/database/migration-context';`,

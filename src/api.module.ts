@@ -9,13 +9,14 @@ import { createValidationPipe } from './core/http/validation';
 import { HealthModule } from './health/health.module';
 import { STREAMED_BODY_ROUTES } from './ingest/ingest.controller';
 import { IngestModule } from './ingest/ingest.module';
+import { RunsModule } from './runs/runs.module';
 
 /** Paths whose bodies controllers stream themselves (see configureApp). */
 export const API_STREAMED_BODY_ROUTES: readonly string[] = [...STREAMED_BODY_ROUTES];
 
 /** The API process: feature modules with their controllers; queues are producers only (no processor here). */
 @Module({
-  imports: [CoreModule, HealthModule, CampaignsModule, IngestModule],
+  imports: [CoreModule, HealthModule, CampaignsModule, IngestModule, RunsModule],
   providers: [
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -8,6 +8,7 @@ import { MappingProfileEntity } from './ingest/mapping-profile.entity';
 import { ResponseEntity } from './runs/response.entity';
 import { RunItemEntity } from './runs/run-item.entity';
 import { RunEntity } from './runs/run.entity';
+import { ScheduleEntity } from './runs/schedule.entity';
 
 /** Every entity of the full schema (the DataSource, the TypeORM CLI and the drift check use this list). */
 export const ENTITIES = [
@@ -21,4 +22,5 @@ export const ENTITIES = [
   ExportEntity,
   FileEntity,
   MappingProfileEntity,
+  ScheduleEntity,
 ];

@@ -4,13 +4,16 @@ import { CampaignsModule } from './campaigns/campaigns.module';
 import { CoreModule } from './core/core.module';
 import { ProcessorCheck } from './core/queue/processor-check';
 import { MaintenanceProcessor } from './runs/maintenance.processor';
+import { GeminiRunItemProcessor, OpenaiRunItemProcessor, PerplexityRunItemProcessor } from './runs/run-item.processor';
+import { RunsModule } from './runs/runs.module';
+import { SchedulerSync } from './runs/scheduler-sync.service';
 
 /**
  * The worker process: the same feature modules as the API, plus the queue processors. This is
  * the only module that lists processors, so the API never consumes jobs.
  */
 @Module({
-  imports: [CoreModule, DiscoveryModule, CampaignsModule],
-  providers: [MaintenanceProcessor, ProcessorCheck],
+  imports: [CoreModule, DiscoveryModule, CampaignsModule, RunsModule],
+  providers: [MaintenanceProcessor, OpenaiRunItemProcessor, GeminiRunItemProcessor, PerplexityRunItemProcessor, SchedulerSync, ProcessorCheck],
 })
 export class WorkerModule {}

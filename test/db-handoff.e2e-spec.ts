@@ -80,7 +80,7 @@ describe('DBA handoff: offline SQL, restricted roles', () => {
     expect(full).toMatch(/CREATE TABLE IF NOT EXISTS "geo_app"\."campaigns"/);
     await adminQuery(full, [], urlAs(dba));
     const once = await catalogSnapshot('geo_app', adminUrl());
-    expect(once.filter((l) => l.startsWith('table ') && l.endsWith(' r'))).toHaveLength(11); // 10 tables + migrations
+    expect(once.filter((l) => l.startsWith('table ') && l.endsWith(' r'))).toHaveLength(12); // 11 tables + migrations
     await adminQuery(full, [], urlAs(dba));
     expect(await catalogSnapshot('geo_app', adminUrl())).toEqual(once);
   });

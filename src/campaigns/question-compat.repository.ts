@@ -47,6 +47,21 @@ export class QuestionCompatRepository extends QuestionRepository {
     return { ...p, items: p.items.map(revive) };
   }
 
+  async listAll(campaignId: string, filter: { topicIds?: string[]; personaIds?: string[] }): Promise<Question[]> {
+    const topics = filter.topicIds?.length ? new Set(filter.topicIds) : null;
+    const personas = filter.personaIds?.length ? new Set(filter.personaIds) : null;
+    const out: Question[] = [];
+    for (let offset = 0; ; offset += 5000) {
+      const p = await this.store.list<Doc>(ENTITY.question, { parentId: campaignId, page: { limit: 5000, offset } });
+      for (const d of p.items) {
+        if (topics && !(d.topicId && topics.has(d.topicId))) continue;
+        if (personas && !(d.personaId && personas.has(d.personaId))) continue;
+        out.push(revive(d));
+      }
+      if (p.items.length < 5000) return out;
+    }
+  }
+
   async insertMany(items: (QuestionFields & { campaignId: string })[], tx?: Tx): Promise<number> {
     const now = new Date();
     let inserted = 0;

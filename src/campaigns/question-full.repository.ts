@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, FindOptionsWhere, Repository } from 'typeorm';
+import { DataSource, FindOptionsWhere, In, Repository } from 'typeorm';
 import { chunk, quotedTable, sortedBy, valuesClause } from '../core/database/bulk-sql';
 import { translated } from '../core/database/db-errors';
 import { newId } from '../core/database/ids';
@@ -51,6 +51,13 @@ export class QuestionFullRepository extends QuestionRepository {
     if (filter.personaId) where.personaId = filter.personaId;
     const [rows, total] = await this.repo.findAndCount({ where, order: { id: 'ASC' }, take: page.limit, skip: page.offset });
     return { items: rows.map(toQuestion), total, ...page };
+  }
+
+  async listAll(campaignId: string, filter: { topicIds?: string[]; personaIds?: string[] }): Promise<Question[]> {
+    const where: FindOptionsWhere<QuestionEntity> = { campaignId };
+    if (filter.topicIds?.length) where.topicId = In(filter.topicIds);
+    if (filter.personaIds?.length) where.personaId = In(filter.personaIds);
+    return (await this.repo.find({ where, order: { id: 'ASC' } })).map(toQuestion);
   }
 
   async insertMany(items: (QuestionFields & { campaignId: string })[], tx?: Tx): Promise<number> {

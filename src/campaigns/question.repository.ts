@@ -30,6 +30,8 @@ export abstract class QuestionRepository {
   abstract create(campaignId: string, fields: QuestionFields): Promise<Question>;
   abstract findById(campaignId: string, id: string): Promise<Question | null>;
   abstract listByCampaign(campaignId: string, filter: QuestionFilter, page: PageRequest): Promise<Page<Question>>;
+  /** Every question of a campaign in creation order, optionally only those of some topics and personas (a run's question set). */
+  abstract listAll(campaignId: string, filter: { topicIds?: string[]; personaIds?: string[] }): Promise<Question[]>;
   abstract delete(campaignId: string, id: string): Promise<boolean>;
   /**
    * Inserts the questions that do not exist yet (same campaign, topic, persona and normalized text)

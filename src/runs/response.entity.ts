@@ -5,6 +5,9 @@ import { RunItemEntity } from './run-item.entity';
 
 @Entity({ name: 'responses' })
 @Index('IDX_responses_run', ['runId', 'createdAt'])
+// Full-text search over answers (`q` on the items list): an expression index the migration creates
+// by hand, which TypeORM's schema diff must leave alone.
+@Index('IDX_responses_text_fts', { synchronize: false })
 export class ResponseEntity {
   @PrimaryColumn('uuid')
   id!: string;
@@ -56,6 +59,10 @@ export class ResponseEntity {
   @JsonColumn({ name: 'search_queries', nullable: true })
   searchQueries!: string[] | null;
 
+  /** What else the provider said: sources it read but did not cite, finish reason, where the cost came from. */
+  @JsonColumn({ nullable: true })
+  details!: Record<string, unknown> | null;
+
   @JsonColumn({ name: 'token_usage_json' })
   tokenUsageJson!: Record<string, unknown>;
 
@@ -83,6 +90,10 @@ export class ResponseEntity {
 
   @Column({ type: 'varchar', length: 16, nullable: true })
   sentiment!: string | null;
+
+  /** The answer was reused from another run's identical request (RESPONSE_CACHE_TTL_SECONDS): nothing was paid for it. */
+  @Column({ name: 'cache_hit', type: 'boolean', default: false })
+  cacheHit!: boolean;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

@@ -9,6 +9,8 @@ export type RunItemStatus = 'pending' | 'queued' | 'running' | 'succeeded' | 'fa
 @Index('IDX_run_items_run_status', ['runId', 'status'])
 @Index('IDX_run_items_run_provider', ['runId', 'provider'])
 @Index('IDX_run_items_question', ['questionId'])
+// A run's items in id (creation) order: the items list pages on it.
+@Index('IDX_run_items_run_order', ['runId', 'id'])
 export class RunItemEntity {
   @PrimaryColumn('uuid')
   id!: string;

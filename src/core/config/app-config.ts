@@ -51,6 +51,16 @@ export class AppConfig {
   readonly apiKeys!: readonly string[];
   readonly providers!: Readonly<Record<ProviderName, ProviderLimits>>;
   readonly breaker!: { failureThreshold: number; coolDownMs: number };
+  readonly runs!: {
+    attempts: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    stalledIntervalMs: number;
+    lockDurationMs: number;
+    reconcileIntervalMs: number;
+    responseCacheTtlSeconds: number;
+    paidResultTtlSeconds: number;
+  };
   readonly logLevel!: LogLevel;
   readonly exportDir!: string;
   readonly webhookAllowedHosts!: readonly string[];
@@ -134,6 +144,16 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       perplexity: provider('PERPLEXITY', e.PERPLEXITY_API_KEY),
     },
     breaker: { failureThreshold: e.PROVIDER_BREAKER_FAILURES, coolDownMs: e.PROVIDER_BREAKER_COOLDOWN_MS },
+    runs: {
+      attempts: e.RUN_ITEM_ATTEMPTS,
+      retryBaseMs: e.RUN_RETRY_BASE_MS,
+      retryMaxMs: e.RUN_RETRY_MAX_MS,
+      stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
+      lockDurationMs: e.WORKER_LOCK_DURATION_MS,
+      reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
+      responseCacheTtlSeconds: e.RESPONSE_CACHE_TTL_SECONDS,
+      paidResultTtlSeconds: e.PAID_RESULT_TTL_SECONDS,
+    },
     logLevel: e.LOG_LEVEL,
     exportDir: e.EXPORT_DIR,
     webhookAllowedHosts: splitList(e.WEBHOOK_ALLOWED_HOSTS),

@@ -186,6 +186,28 @@ export class AppEnv extends DatabaseEnv {
   @Min(100)
   PROVIDER_BREAKER_COOLDOWN_MS = 30_000;
 
+  /** Attempts a run item gets for retryable provider errors before it is failed (the dead-letter state). */
+  @Transform(toInt) @IsInt() @Min(1) @Max(50) RUN_ITEM_ATTEMPTS = 5;
+
+  /** First retry delay; each further attempt doubles it (full jitter), up to RUN_RETRY_MAX_MS. */
+  @Transform(toInt) @IsInt() @Min(10) @Max(600_000) RUN_RETRY_BASE_MS = 1000;
+  @Transform(toInt) @IsInt() @Min(10) @Max(3_600_000) RUN_RETRY_MAX_MS = 60_000;
+
+  /** How often every worker checks for jobs whose worker died (keep it identical on every worker). */
+  @Transform(toInt) @IsInt() @Min(500) @Max(600_000) WORKER_STALLED_INTERVAL_MS = 15_000;
+
+  /** How long a worker's lock on a job lasts without renewal (renewed at half this while it works). */
+  @Transform(toInt) @IsInt() @Min(1000) @Max(600_000) WORKER_LOCK_DURATION_MS = 30_000;
+
+  /** How often the reconciler re-enqueues run items that the database holds as queued or running but Redis has no job for. */
+  @Transform(toInt) @IsInt() @Min(200) @Max(3_600_000) RECONCILE_INTERVAL_MS = 30_000;
+
+  /** Reuse an identical request's answer from another run within this window, as a cache hit (0: off). */
+  @Transform(toInt) @IsInt() @Min(0) @Max(30 * 86_400) RESPONSE_CACHE_TTL_SECONDS = 0;
+
+  /** How long a paid-for answer is kept in Redis until its database write succeeds. */
+  @Transform(toInt) @IsInt() @Min(60) @Max(30 * 86_400) PAID_RESULT_TTL_SECONDS = 7 * 86_400;
+
   @Transform(toInt)
   @IsInt()
   @Min(1024)

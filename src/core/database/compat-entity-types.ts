@@ -1,7 +1,7 @@
 /**
  * The `entity_type` of each kind of record in compat mode's events table (one registry, so that
  * features never collide). Parents: topics and questions have their campaign as `parent_id`, runs
- * their campaign, run items their run.
+ * and schedules their campaign. Run items live in the `results` table, one row each.
  */
 export const ENTITY = {
   campaign: 'campaign',
@@ -9,6 +9,7 @@ export const ENTITY = {
   persona: 'persona',
   question: 'question',
   run: 'run',
+  schedule: 'schedule',
   mappingProfile: 'mapping_profile',
   file: 'file',
 } as const;

@@ -11,8 +11,10 @@ export const COMPAT_TABLES = ['events', 'results'] as const;
  * `unique_key` carries a natural key (a normalized name, an idempotency key) whose partial unique
  * index gives compat mode the same uniqueness guarantees as the full schema's constraints.
  *
- * `results` holds one row per answered run item: the response with its analysis as JSON, plus the
- * columns that runs, metrics and exports filter and page on.
+ * `results` holds one row per run item from the moment the run starts: the item's state, and once
+ * it is answered the response with its analysis, as JSON, plus the columns that runs, metrics and
+ * exports filter and page on (an item's status changes in place: run state that changes hundreds of
+ * times a second does not belong in an append-only log).
  *
  * Identity columns (not serial) so that the app's role needs INSERT on the table only, no
  * sequence privilege. Every statement is idempotent.
@@ -52,5 +54,6 @@ export function compatSchemaSql(schema: string, json: JsonColumnType): string[] 
     `CREATE UNIQUE INDEX IF NOT EXISTS "UQ_results_run_item" ON ${s}."results" ("run_item_id")`,
     `CREATE INDEX IF NOT EXISTS "IDX_results_run" ON ${s}."results" ("run_id", "seq")`,
     `CREATE INDEX IF NOT EXISTS "IDX_results_campaign" ON ${s}."results" ("campaign_id", "created_at")`,
+    `CREATE INDEX IF NOT EXISTS "IDX_results_run_status" ON ${s}."results" ("run_id", "status")`,
   ];
 }

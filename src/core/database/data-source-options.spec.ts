@@ -11,7 +11,7 @@ describe('buildDataSourceOptions', () => {
   it('qualifies every table with the schema and never synchronizes', () => {
     const o = build({ DB_SCHEMA: 'custom_schema' });
     expect(o).toMatchObject({ schema: 'custom_schema', synchronize: false, migrationsRun: false });
-    expect((o.entities as unknown[]).length).toBe(10);
+    expect((o.entities as unknown[]).length).toBe(11);
   });
 
   it('sizes the pool as size + overflow, recycles and keeps connections alive', () => {

@@ -24,3 +24,19 @@ export class TransactionRunner {
     return this.dataSource.transaction((manager) => fn(manager as unknown as Tx));
   }
 }
+
+/**
+ * Rows of a raw statement, whatever its kind. TypeORM's `query()` answers `[rows, affected]` for
+ * an UPDATE or DELETE but the rows alone for a SELECT or INSERT; the structured result is the same
+ * shape for all of them (an UPDATE ... RETURNING reads like a SELECT).
+ */
+export async function queryRows<T = Record<string, unknown>>(dataSource: DataSource, tx: Tx | undefined, sql: string, params: unknown[] = []): Promise<T[]> {
+  const runner = tx ? managerOf(dataSource, tx).queryRunner : undefined;
+  const own = runner ?? dataSource.createQueryRunner();
+  try {
+    const result = await own.query(sql, params, true);
+    return (result.records ?? []) as T[];
+  } finally {
+    if (!runner) await own.release();
+  }
+}

@@ -31,14 +31,14 @@ export function createValidationPipe(): ValidationPipe {
   });
 }
 
+/** The pipe behind UuidParam, for routes that chain another pipe after it. */
+export const uuidPipe = (name: string): ParseUUIDPipe =>
+  new ParseUUIDPipe({
+    exceptionFactory: () =>
+      new AppException(ErrorCode.ValidationFailed, HttpStatus.BAD_REQUEST, `Path parameter "${name}" must be a UUID`, [
+        { field: name, message: 'must be a UUID' },
+      ]),
+  });
+
 /** A path parameter that must be a UUID: a malformed one is a 400 problem, never a 404 or 500. */
-export const UuidParam = (name: string): ParameterDecorator =>
-  Param(
-    name,
-    new ParseUUIDPipe({
-      exceptionFactory: () =>
-        new AppException(ErrorCode.ValidationFailed, HttpStatus.BAD_REQUEST, `Path parameter "${name}" must be a UUID`, [
-          { field: name, message: 'must be a UUID' },
-        ]),
-    }),
-  );
+export const UuidParam = (name: string): ParameterDecorator => Param(name, uuidPipe(name));

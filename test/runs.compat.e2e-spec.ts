@@ -1,0 +1,3 @@
+import { runsSuite } from './suites/runs.suite';
+
+runsSuite(__filename, 'compat');
