@@ -39,7 +39,8 @@ function garbage(r: () => number, depth = 0): unknown {
 describe('unexpected errors and generated garbage', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp(__filename);
+    // A provider key, so that a run can be created (nothing calls it: no worker runs here).
+    t = await createTestApp(__filename, { env: { OPENAI_API_KEY: 'fuzz-key-not-used' } });
   });
   afterAll(async () => {
     await t?.close();
@@ -62,10 +63,11 @@ describe('unexpected errors and generated garbage', () => {
     }
   });
 
-  it('never answers a 5xx to generated garbage on any catalogue route, and pollutes nothing', async () => {
+  it('never answers a 5xx to generated garbage on any catalogue, ingest or runs route, and pollutes nothing', async () => {
     const r = rng(Number(process.env.FUZZ_SEED ?? 20261123));
     const campaign = (await t.http.post('/api/v1/campaigns').set(t.auth).send(campaignBody()).expect(201)).body as { id: string };
     const topic = (await t.http.post(`/api/v1/campaigns/${campaign.id}/topics`).set(t.auth).send({ title: 'T' }).expect(201)).body as { id: string };
+    const runId = ((await t.http.post('/api/v1/runs').set(t.auth).send({ campaign_id: campaign.id, providers: [{ provider: 'openai', model: 'gpt-5-mini' }] }).expect(201)).body as { id: string }).id;
     const routes: [string, string][] = [
       ['post', '/api/v1/campaigns'],
       ['patch', `/api/v1/campaigns/${campaign.id}`],
@@ -78,8 +80,15 @@ describe('unexpected errors and generated garbage', () => {
       ['post', '/api/v1/question-sets:import'],
       ['post', '/api/v1/question-sets:generate'],
       ['post', '/api/v1/mapping-profiles'],
+      ['post', '/api/v1/runs'],
+      ['get', '/api/v1/runs'],
+      ['get', `/api/v1/runs/${runId}/items`],
+      ['post', `/api/v1/runs/${runId}/cancel`],
+      ['post', `/api/v1/runs/${randomUUID()}/start`],
+      ['post', `/api/v1/campaigns/${campaign.id}/schedules`],
+      ['get', `/api/v1/campaigns/${campaign.id}/schedules`],
     ];
-    const fields = ['campaign', 'topic', 'persona', 'question', 'campaign_id', 'template', 'topic_ids', 'persona_ids', 'mapping', 'name', 'product_name', 'brand_aliases', 'brand_domains', 'competitors', 'title', 'description', 'role', 'locale', 'extra', 'text', 'topic_id', 'persona_id', 'metadata', 'limit', 'offset'];
+    const fields = ['campaign', 'topic', 'persona', 'question', 'campaign_id', 'template', 'topic_ids', 'persona_ids', 'mapping', 'name', 'product_name', 'brand_aliases', 'brand_domains', 'competitors', 'title', 'description', 'role', 'locale', 'extra', 'text', 'topic_id', 'persona_id', 'metadata', 'limit', 'offset', 'providers', 'samples', 'prompt_version', 'filters', 'label', 'cron', 'timezone', 'run', 'status', 'provider', 'mentioned', 'q'];
     for (let i = 0; i < Number(process.env.FUZZ_CASES ?? 300); i++) {
       const [method, path] = routes[i % routes.length];
       const body: Record<string, unknown> = {};
