@@ -46,10 +46,10 @@ export interface RunningApi {
   stop: () => Promise<void>;
 }
 
-/** The real API (src/main.ts) as its own process, on a fresh schema, until stop(). */
+/** The real API (src/main.ts) as its own process, on a fresh schema (or env.DB_SCHEMA, prepared), until stop(), which drops it. */
 export async function startApi(env: Record<string, string> = {}): Promise<RunningApi> {
   const port = await freePort();
-  const schema = `bench_${randomBytes(4).toString('hex')}`;
+  const schema = env.DB_SCHEMA ?? `bench_${randomBytes(4).toString('hex')}`;
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src', 'main.ts')], {
     cwd: ROOT,
     env: {

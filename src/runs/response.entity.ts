@@ -4,10 +4,11 @@ import { JsonColumn } from '../core/database/json-column';
 import { RunItemEntity } from './run-item.entity';
 
 @Entity({ name: 'responses' })
-@Index('IDX_responses_run', ['runId', 'createdAt'])
-// Full-text search over answers (`q` on the items list): an expression index the migration creates
-// by hand, which TypeORM's schema diff must leave alone.
-@Index('IDX_responses_text_fts', { synchronize: false })
+// A run's answers in time order, with what the run summary adds up: the summary is an index-only scan.
+@Index('IDX_responses_run', ['runId', 'createdAt', 'costUsd', 'cacheHit'])
+// Full-text search over answers (`q` on the items list): a GIN index, which TypeORM cannot declare;
+// the migration creates it by hand and the schema diff leaves it alone.
+@Index('IDX_responses_text_search', { synchronize: false })
 export class ResponseEntity {
   @PrimaryColumn('uuid')
   id!: string;
@@ -51,6 +52,14 @@ export class ResponseEntity {
 
   @Column({ type: 'text' })
   text!: string;
+
+  /**
+   * The answer's words for full-text search, computed once when the answer is stored
+   * (to_tsvector('simple', text): any language, no stemming). Searching a stored vector costs
+   * microseconds a row; parsing every answer again at query time cost seconds on a big run.
+   */
+  @Column({ name: 'text_search', type: 'tsvector', nullable: true, select: false })
+  textSearch?: string | null;
 
   /** [{url, title, domain, position, cited_text?}] */
   @JsonColumn({ name: 'citations_json' })

@@ -112,7 +112,8 @@ export class RunItemCompatRepository extends RunItemRepository {
     const runCancelled = `coalesce((SELECT e.payload${this.useJsonb ? '' : '::jsonb'} ->> 'status' FROM ${this.events} e
         WHERE e.entity_type = 'run' AND e.entity_id = ${this.table}.run_id ORDER BY e.seq DESC LIMIT 1) = 'cancelled', false)`;
     const rows = await this.q<{ payload: unknown; status: string }>(
-      `UPDATE ${this.table} SET status = CASE WHEN ${runCancelled} THEN 'cancelled' ELSE 'running' END,
+      `UPDATE ${this.table} SET status = CASE WHEN ${runCancelled} THEN 'cancelled' ELSE 'running' END, updated_at = now(),
+         finished_at = CASE WHEN ${runCancelled} THEN now() END,
          ${this.merged(`jsonb_build_object('startedAt', coalesce((${this.doc}) ->> 'startedAt', to_json(now())#>>'{}'), 'updatedAt', to_json(now())#>>'{}')`)}
        WHERE run_item_id = $1 AND status IN ('queued', 'running') RETURNING payload, status`,
       [itemId],
@@ -154,12 +155,13 @@ export class RunItemCompatRepository extends RunItemRepository {
       created_at: new Date().toISOString(),
     };
     const rows = await this.q(
-      `UPDATE ${this.table} SET status = 'succeeded',
+      `UPDATE ${this.table} SET status = 'succeeded', cost_usd = $5, cache_hit = $6, last_error = NULL, updated_at = now(), finished_at = now(),
+         text_search = to_tsvector('simple'::regconfig, $7),
          ${this.merged(`jsonb_build_object('response', $2::jsonb, 'analysis', $3::jsonb, 'lastError', null,
             'attemptCount', coalesce(((${this.doc}) ->> 'attemptCount')::int, 0) + $4,
             'finishedAt', to_json(now())#>>'{}', 'updatedAt', to_json(now())#>>'{}')`)}
        WHERE run_item_id = $1 AND status IN ('queued', 'running') AND (${this.doc}) -> 'response' = 'null'::jsonb RETURNING 1`,
-      [unit.id, jsonParam(response), jsonParam(analysis), cacheHit ? 0 : 1],
+      [unit.id, jsonParam(response), jsonParam(analysis), cacheHit ? 0 : 1, result.cost_usd, cacheHit, result.text],
     );
     return rows.length > 0;
   }
@@ -167,7 +169,7 @@ export class RunItemCompatRepository extends RunItemRepository {
   private async setStatus(itemId: string, status: 'queued' | 'failed', error: string): Promise<void> {
     const finished = status === 'failed' ? `, 'finishedAt', to_json(now())#>>'{}'` : '';
     await this.q(
-      `UPDATE ${this.table} SET status = $2,
+      `UPDATE ${this.table} SET status = $2::varchar, last_error = $3::text, updated_at = now(), finished_at = CASE WHEN $2::varchar = 'failed' THEN now() END,
          ${this.merged(`jsonb_build_object('lastError', $3::text, 'attemptCount', coalesce(((${this.doc}) ->> 'attemptCount')::int, 0) + 1,
             'updatedAt', to_json(now())#>>'{}'${finished})`)}
        WHERE run_item_id = $1 AND status IN ('queued', 'running')`,
@@ -176,7 +178,7 @@ export class RunItemCompatRepository extends RunItemRepository {
   }
 
   async requeue(itemId: string): Promise<void> {
-    await this.q(`UPDATE ${this.table} SET status = 'queued' WHERE run_item_id = $1 AND status = 'running'`, [itemId]);
+    await this.q(`UPDATE ${this.table} SET status = 'queued', updated_at = now() WHERE run_item_id = $1 AND status = 'running'`, [itemId]);
   }
 
   recordRetry(itemId: string, error: string): Promise<void> {
@@ -192,10 +194,10 @@ export class RunItemCompatRepository extends RunItemRepository {
   }
 
   async stats(runId: string): Promise<RunStats> {
+    // An index-only scan of IDX_results_run_status.
     const [r] = await this.q(
-      `SELECT coalesce(sum(((${this.doc}) #>> '{response,cost_usd}')::numeric), 0)::float8 AS cost,
-              count(*) FILTER (WHERE ((${this.doc}) #>> '{response,cache_hit}')::boolean)::int AS hits,
-              count(*) FILTER (WHERE ((${this.doc}) ->> 'finishedAt')::timestamptz > now() - interval '60 seconds')::int AS recent
+      `SELECT coalesce(sum(cost_usd), 0)::float8 AS cost, count(*) FILTER (WHERE cache_hit)::int AS hits,
+              count(*) FILTER (WHERE finished_at > now() - interval '60 seconds')::int AS recent
        FROM ${this.table} WHERE run_id = $1 AND status IN ('succeeded', 'failed')`,
       [runId],
     );
@@ -204,12 +206,12 @@ export class RunItemCompatRepository extends RunItemRepository {
 
   async recentErrors(runId: string, limit: number): Promise<ItemError[]> {
     const rows = await this.q(
-      `SELECT run_item_id, (${this.doc}) ->> 'lastError' AS message, (${this.doc}) ->> 'updatedAt' AS at FROM ${this.table}
-       WHERE run_id = $1 AND status IN ('failed', 'queued', 'running') AND (${this.doc}) ->> 'lastError' IS NOT NULL
-       ORDER BY (${this.doc}) ->> 'updatedAt' DESC LIMIT $2`,
+      `SELECT run_item_id, last_error, updated_at FROM ${this.table}
+       WHERE run_id = $1 AND last_error IS NOT NULL AND status IN ('failed', 'queued', 'running')
+       ORDER BY updated_at DESC LIMIT $2`,
       [runId, limit],
     );
-    return rows.map((r) => ({ runItemId: String(r.run_item_id), message: String(r.message), at: new Date(String(r.at)) }));
+    return rows.map((r) => ({ runItemId: String(r.run_item_id), message: String(r.last_error), at: new Date(r.updated_at as string) }));
   }
 
   async hasActive(runId: string): Promise<boolean> {
@@ -219,7 +221,7 @@ export class RunItemCompatRepository extends RunItemRepository {
 
   async cancelWaiting(runId: string, tx?: Tx): Promise<number> {
     const rows = await this.q(
-      `UPDATE ${this.table} SET status = 'cancelled', ${this.merged(`jsonb_build_object('finishedAt', to_json(now())#>>'{}', 'updatedAt', to_json(now())#>>'{}')`)}
+      `UPDATE ${this.table} SET status = 'cancelled', updated_at = now(), finished_at = now(), ${this.merged(`jsonb_build_object('finishedAt', to_json(now())#>>'{}', 'updatedAt', to_json(now())#>>'{}')`)}
        WHERE run_id = $1 AND status IN ('pending', 'queued') RETURNING 1`,
       [runId],
       tx,
@@ -229,7 +231,7 @@ export class RunItemCompatRepository extends RunItemRepository {
 
   async requeueFailed(runId: string, tx?: Tx): Promise<ActiveItemRef[]> {
     const rows = await this.q(
-      `UPDATE ${this.table} SET status = 'queued', ${this.merged(`jsonb_build_object('finishedAt', null, 'lastError', null, 'updatedAt', to_json(now())#>>'{}')`)}
+      `UPDATE ${this.table} SET status = 'queued', updated_at = now(), finished_at = NULL, last_error = NULL, ${this.merged(`jsonb_build_object('finishedAt', null, 'lastError', null, 'updatedAt', to_json(now())#>>'{}')`)}
        WHERE run_id = $1 AND status = 'failed' RETURNING run_item_id, run_id, provider`,
       [runId],
       tx,
@@ -254,8 +256,7 @@ export class RunItemCompatRepository extends RunItemRepository {
     if (filter.topicId) add((p) => `(${this.doc}) #>> '{topic,id}' = ${p}`, filter.topicId);
     if (filter.personaId) add((p) => `(${this.doc}) #>> '{persona,id}' = ${p}`, filter.personaId);
     if (filter.mentioned !== undefined) add((p) => `((${this.doc}) #>> '{analysis,brand_mentioned}')::boolean = ${p}`, filter.mentioned);
-    // Same semantics as the full schema's indexed search; compat mode has no index of its own for it.
-    if (filter.q) add((p) => `to_tsvector('simple'::regconfig, coalesce((${this.doc}) #>> '{response,text}', '')) @@ websearch_to_tsquery('simple'::regconfig, ${p})`, filter.q);
+    if (filter.q) add((p) => `text_search @@ websearch_to_tsquery('simple'::regconfig, ${p})`, filter.q);
     const whereSql = where.join(' AND ');
     const [c] = await this.q(`SELECT count(*)::int AS n FROM ${this.table} WHERE ${whereSql}`, params);
     const rows = await this.q<{ status: string; payload: unknown }>(

@@ -146,9 +146,9 @@ export class RunItemFullRepository extends RunItemRepository {
     const rows = await this.q(
       `WITH ins AS (
          INSERT INTO ${this.responses} (id, run_item_id, run_id, provider, model, served_model, prompt_version, prompt_hash,
-           request_json, response_json, text, citations_json, search_queries, details, token_usage_json, input_tokens, output_tokens,
+           request_json, response_json, text, text_search, citations_json, search_queries, details, token_usage_json, input_tokens, output_tokens,
            cost_usd, latency_ms, analysis, brand_mentioned, brand_rank, sentiment, cache_hit)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, to_tsvector('simple'::regconfig, $11), $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
          ON CONFLICT (run_item_id) DO NOTHING RETURNING run_item_id
        )
        UPDATE ${this.items} SET status = 'succeeded', finished_at = now(), updated_at = now(), last_error = NULL,
@@ -211,11 +211,12 @@ export class RunItemFullRepository extends RunItemRepository {
   }
 
   async stats(runId: string): Promise<RunStats> {
+    // An index-only scan of IDX_responses_run, and the few failed items.
     const [r] = await this.q(
-      `SELECT (SELECT coalesce(sum(cost_usd), 0)::float8 FROM ${this.responses} WHERE run_id = $1) AS cost,
-              (SELECT count(*)::int FROM ${this.responses} WHERE run_id = $1 AND cache_hit) AS hits,
-              (SELECT count(*)::int FROM ${this.responses} WHERE run_id = $1 AND created_at > now() - interval '60 seconds')
-            + (SELECT count(*)::int FROM ${this.items} WHERE run_id = $1 AND status = 'failed' AND finished_at > now() - interval '60 seconds') AS recent`,
+      `SELECT coalesce(sum(cost_usd), 0)::float8 AS cost, count(*) FILTER (WHERE cache_hit)::int AS hits,
+              count(*) FILTER (WHERE created_at > now() - interval '60 seconds')::int
+            + (SELECT count(*)::int FROM ${this.items} WHERE run_id = $1 AND status = 'failed' AND finished_at > now() - interval '60 seconds') AS recent
+       FROM ${this.responses} WHERE run_id = $1`,
       [runId],
     );
     return { costUsd: Number(r.cost), cacheHits: Number(r.hits), finishedLastMinute: Number(r.recent) };
@@ -224,7 +225,7 @@ export class RunItemFullRepository extends RunItemRepository {
   async recentErrors(runId: string, limit: number): Promise<ItemError[]> {
     const rows = await this.q(
       `SELECT id, last_error, updated_at FROM ${this.items}
-       WHERE run_id = $1 AND status IN ('failed', 'queued', 'running') AND last_error IS NOT NULL
+       WHERE run_id = $1 AND last_error IS NOT NULL AND status IN ('failed', 'queued', 'running')
        ORDER BY updated_at DESC LIMIT $2`,
       [runId, limit],
     );
@@ -273,8 +274,7 @@ export class RunItemFullRepository extends RunItemRepository {
     if (filter.topicId) add((p) => `q.topic_id = ${p}`, filter.topicId);
     if (filter.personaId) add((p) => `q.persona_id = ${p}`, filter.personaId);
     if (filter.mentioned !== undefined) add((p) => `r.brand_mentioned = ${p}`, filter.mentioned);
-    // The same expression as IDX_responses_text_fts, so the index serves it.
-    if (filter.q) add((p) => `to_tsvector('simple'::regconfig, r.text) @@ websearch_to_tsquery('simple'::regconfig, ${p})`, filter.q);
+    if (filter.q) add((p) => `r.text_search @@ websearch_to_tsquery('simple'::regconfig, ${p})`, filter.q);
     const from = `${this.items} ri JOIN ${this.questions} q ON q.id = ri.question_id LEFT JOIN ${this.responses} r ON r.run_item_id = ri.id`;
     const whereSql = where.join(' AND ');
     const onlyStatus = !filter.provider && !filter.topicId && !filter.personaId && filter.mentioned === undefined && !filter.q;

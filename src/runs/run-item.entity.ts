@@ -11,6 +11,8 @@ export type RunItemStatus = 'pending' | 'queued' | 'running' | 'succeeded' | 'fa
 @Index('IDX_run_items_question', ['questionId'])
 // A run's items in id (creation) order: the items list pages on it.
 @Index('IDX_run_items_run_order', ['runId', 'id'])
+// The run summary's latest errors: only items that have one are in it.
+@Index('IDX_run_items_errors', ['runId', 'updatedAt'], { where: 'last_error IS NOT NULL' })
 export class RunItemEntity {
   @PrimaryColumn('uuid')
   id!: string;

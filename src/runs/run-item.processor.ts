@@ -6,6 +6,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { AppConfig, ProviderName } from '../core/config/app-config';
 import { QueueName } from '../core/queue/queue-names';
+import { ProviderError } from '../providers';
 import { ItemOutcome, RunItemExecutor } from './run-item.executor';
 import { RUN_ITEM_BACKOFF } from './run-queues';
 import { RunItemJobData } from './runs.jobs';
@@ -50,6 +51,21 @@ abstract class RunItemProcessor extends WorkerHost {
     if (Date.now() - this.lastError < 1000) return;
     this.lastError = Date.now();
     this.logger.warn({ err: err.message }, `worker error: ${err.message}`);
+  }
+
+  /**
+   * A job that threw something other than a provider error (the database was away, a bug) used up
+   * its attempts: the item stays queued or running in the database and the reconciler enqueues it
+   * again, so this only needs to be seen.
+   */
+  @OnWorkerEvent('failed')
+  onFailed(job: Job | undefined, err: Error): void {
+    // A provider's retryable error is rethrown on purpose (BullMQ retries it); the executor logs those.
+    if (err instanceof ProviderError) return;
+    const final = !job || job.attemptsMade >= (job.opts.attempts ?? 1);
+    const log = { job_id: job?.id, run_id: (job?.data as RunItemJobData | undefined)?.runId, attempt: job?.attemptsMade, err: err.message };
+    if (final) this.logger.error(log, `run item job gave up (the reconciler will enqueue the item again): ${err.message}`);
+    else this.logger.warn(log, `run item job failed, will retry: ${err.message}`);
   }
 
   async process(job: Job, token?: string): Promise<ItemOutcome> {

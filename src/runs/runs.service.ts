@@ -270,8 +270,10 @@ export class RunsService {
     if (!fresh) {
       const cached = await this.redis.get(key).catch(() => null);
       if (cached) {
-        const f = JSON.parse(cached) as SummaryFigures & { errors: { runItemId: string; message: string; at: string }[] };
-        return { ...f, errors: f.errors.map((e) => ({ ...e, at: new Date(e.at) })) };
+        type Cached = SummaryFigures & { status: string; errors: { runItemId: string; message: string; at: string }[] };
+        const f = JSON.parse(cached) as Cached;
+        // Figures cached while the run was in another status (a request racing the run's end) are not its final ones.
+        if (f.status === run.status) return { ...f, errors: f.errors.map((e) => ({ ...e, at: new Date(e.at) })) };
       }
     }
     const [counts, stats, errors] = await Promise.all([
@@ -281,7 +283,7 @@ export class RunsService {
     ]);
     const f: SummaryFigures = { counts, costUsd: stats.costUsd, cacheHits: stats.cacheHits, finishedLastMinute: stats.finishedLastMinute, errors };
     const ttl = TERMINAL_RUN_STATUSES.includes(run.status) ? 10_000 : 1000;
-    await this.redis.set(key, JSON.stringify(f), 'PX', ttl).catch(() => undefined);
+    await this.redis.set(key, JSON.stringify({ ...f, status: run.status }), 'PX', ttl).catch(() => undefined);
     return f;
   }
 

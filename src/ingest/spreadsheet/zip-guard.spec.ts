@@ -45,7 +45,7 @@ describe('assertZipWithinBounds', () => {
     const err = await refusal(bomb);
     expect(err.code).toBe('too_large_uncompressed');
     expect(err.message).toMatch(/10 MiB/);
-    expect(cpuNow() - started).toBeLessThan(1000);
+    expect(cpuNow() - started).toBeLessThan(3000);
   });
 
   it('refuses a bomb that understates its size, after inflating only what it declared', async () => {
@@ -53,7 +53,7 @@ describe('assertZipWithinBounds', () => {
     const err = await refusal(zipBomb(64 * MiB, 1000));
     expect(err.code).toBe('malformed');
     expect(err.message).toMatch(/more data than it declares/);
-    expect(cpuNow() - started).toBeLessThan(2000);
+    expect(cpuNow() - started).toBeLessThan(6000);
   });
 
   it('counts what entries really inflate to: many honest entries over the bound together', async () => {
@@ -97,6 +97,6 @@ describe('assertZipWithinBounds', () => {
     const zip = buildZip([{ name: 'a', data: Buffer.from('x') }], { declaredCount: 60 });
     const started = cpuNow();
     expect((await refusal(zip)).code).toBe('malformed');
-    expect(cpuNow() - started).toBeLessThan(1000);
+    expect(cpuNow() - started).toBeLessThan(3000);
   });
 });
