@@ -4,6 +4,7 @@ import { startEmulator, type EmulatorHandle } from '../src/emulator/emulator';
 import { WorkerModule } from '../src/worker.module';
 import { adminQuery } from './helpers/schema';
 import { createTestApp, TestApp } from './helpers/test-app';
+import { emulatorEnv } from './helpers/emulator-env';
 
 type Summary = { id: string; status: string; counts: Record<string, number>; cost_usd: number; cache_hits: number };
 
@@ -47,12 +48,7 @@ describe('runs: response cache and concurrent starts', () => {
     emu = await startEmulator({ port: 0, seed: 'cache' });
     t = await createTestApp(__filename, {
       env: {
-        OPENAI_BASE_URL: emu.baseUrls.openai,
-        PERPLEXITY_BASE_URL: emu.baseUrls.perplexity,
-        GEMINI_BASE_URL: emu.baseUrls.gemini,
-        OPENAI_API_KEY: 'emulator-key',
-        GOOGLE_API_KEY: 'emulator-key',
-        PERPLEXITY_API_KEY: 'emulator-key',
+        ...emulatorEnv(emu),
         OPENAI_QPS: '500',
         GEMINI_QPS: '500',
         RESPONSE_CACHE_TTL_SECONDS: '3600',

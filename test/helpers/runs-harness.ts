@@ -6,6 +6,7 @@ import { adminQuery, databaseUrl } from './schema';
 import { spawnEntrypoint, type Spawned } from './spawn-entrypoint';
 import { TcpProxy } from './tcp-proxy';
 import { createTestApp, type TestApp } from './test-app';
+import { emulatorEnv } from './emulator-env';
 
 /**
  * A run end to end, for the reliability suites: the API in process (createTestApp, its own schema
@@ -96,12 +97,7 @@ export class RunsHarness {
       const shared: Record<string, string> = {
         DATABASE_URL: appDatabaseUrl,
         REDIS_URL: redisUrl,
-        OPENAI_BASE_URL: emulator.baseUrls.openai,
-        GEMINI_BASE_URL: emulator.baseUrls.gemini,
-        PERPLEXITY_BASE_URL: emulator.baseUrls.perplexity,
-        OPENAI_API_KEY: 'emulator-openai-key',
-        GOOGLE_API_KEY: 'emulator-google-key',
-        PERPLEXITY_API_KEY: 'emulator-perplexity-key',
+        ...emulatorEnv(emulator),
         ...(dbProxy ? { DB_CONNECT_TIMEOUT_MS: '1000' } : {}),
         ...opts.env,
       };

@@ -15,6 +15,8 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** Use this schema (already prepared) instead of a fresh one; it is not dropped on close. */
   schema?: string;
+  /** A second app on another app's schema and Redis prefix: close() leaves the prefix's keys to the first. */
+  keepRedisPrefix?: boolean;
 }
 
 export interface TestApp {
@@ -68,7 +70,7 @@ export async function createTestApp(file: string, opts: TestAppOptions = {}): Pr
         else process.env[k] = v;
       }
       if (!opts.schema) await dropSchema(schema);
-      await dropRedisPrefix(env.QUEUE_PREFIX);
+      if (!opts.keepRedisPrefix) await dropRedisPrefix(env.QUEUE_PREFIX);
     },
   };
 }

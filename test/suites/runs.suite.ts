@@ -10,6 +10,7 @@ import { campaignBody } from '../factories/catalogue';
 import { expectProblem } from '../helpers/problem';
 import { adminQuery } from '../helpers/schema';
 import { createTestApp, DbMode, TestApp } from '../helpers/test-app';
+import { emulatorEnv } from '../helpers/emulator-env';
 
 type Summary = {
   id: string;
@@ -97,12 +98,7 @@ export function runsSuite(file: string, mode: DbMode): void {
       t = await createTestApp(file, {
         mode,
         env: {
-          OPENAI_BASE_URL: emu.baseUrls.openai,
-          PERPLEXITY_BASE_URL: emu.baseUrls.perplexity,
-          GEMINI_BASE_URL: emu.baseUrls.gemini,
-          OPENAI_API_KEY: 'emulator-key',
-          GOOGLE_API_KEY: 'emulator-key',
-          PERPLEXITY_API_KEY: 'emulator-key',
+          ...emulatorEnv(emu),
           OPENAI_QPS: '200',
           GEMINI_QPS: '200',
           PERPLEXITY_QPS: '200',
@@ -215,10 +211,11 @@ export function runsSuite(file: string, mode: DbMode): void {
       beforeAll(async () => {
         emu.setConfig({ providers: { openai: { latencyMs: { min: 20, max: 60 } }, gemini: { latencyMs: { min: 20, max: 60 } }, perplexity: { latencyMs: { min: 20, max: 60 } } } });
         run = await createRun({ samples: 2 });
-        // Listen to the progress stream from before the start to the end.
-        const address = t.app.getHttpServer().address() as { port: number } | null;
-        const server = address ? null : t.app.getHttpServer().listen(0);
-        const port = (t.app.getHttpServer().address() as { port: number }).port;
+        // Listen to the progress stream from before the start to the end, on a second API process (same
+        // database and Redis): the stream does not depend on which API process started the run.
+        const second = await createTestApp(file, { mode, schema: t.schema, keepRedisPrefix: true, env: emulatorEnv(emu) });
+        const server = second.app.getHttpServer().listen(0);
+        const port = (server.address() as { port: number }).port;
         const streamDone = new Promise<void>((resolve, reject) => {
           const req = http.get({ host: '127.0.0.1', port, path: api(`/runs/${run.id}/events`), headers: t.auth }, (res) => {
             expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
@@ -248,7 +245,8 @@ export function runsSuite(file: string, mode: DbMode): void {
         run = await waitFor(run.id);
         callsDuringRun = calls();
         await streamDone;
-        server?.close();
+        server.close();
+        await second.close();
       });
 
       it('ends completed with exactly one answer per item and one provider call per item', async () => {
