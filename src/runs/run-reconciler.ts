@@ -31,7 +31,10 @@ export class RunReconciler {
     const report: ReconcileReport = { runs: 0, requeued: 0, finished: 0 };
     for (const runId of await this.runs.runningIds()) {
       report.runs++;
-      const missing = await this.queues.withoutJob(await this.items.activeItems(runId));
+      const seen = await this.queues.withoutJob(await this.items.activeItems(runId));
+      // An item may have finished (and its job gone) between the two reads: read its status again.
+      const stillActive = seen.length ? new Set((await this.items.activeItems(runId)).map((i) => i.id)) : new Set<string>();
+      const missing = seen.filter((i) => stillActive.has(i.id));
       if (missing.length) {
         await this.queues.enqueue(missing);
         report.requeued += missing.length;
