@@ -48,9 +48,8 @@ export class RunsController {
   @ApiOperation({ summary: 'List runs, oldest first, optionally of one campaign or in one status' })
   @ApiOkResponse({ type: PageDto(RunSummaryDto) })
   @ApiProblems(400)
-  async list(@Query() query: ListRunsQueryDto): Promise<Page<RunSummaryDto>> {
-    const page = await this.runs.list({ campaignId: query.campaign_id, status: query.status }, query);
-    return { ...page, items: await Promise.all(page.items.map((r) => this.runs.summary(r.id))) };
+  list(@Query() query: ListRunsQueryDto): Promise<Page<RunSummaryDto>> {
+    return this.runs.list({ campaignId: query.campaign_id, status: query.status }, query);
   }
 
   @Get(':id')

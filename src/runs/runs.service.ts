@@ -108,8 +108,10 @@ export class RunsService {
     return run;
   }
 
-  list(filter: { campaignId?: string; status?: RunStatus }, page: PageRequest): Promise<Page<Run>> {
-    return this.runs.list(filter, page);
+  /** Runs with their summaries (each from the shared one-second cache when it is warm). */
+  async list(filter: { campaignId?: string; status?: RunStatus }, page: PageRequest): Promise<Page<RunSummaryDto>> {
+    const runs = await this.runs.list(filter, page);
+    return { ...runs, items: await Promise.all(runs.items.map((r) => this.summaryOf(r))) };
   }
 
   private locked<T>(runId: string, fn: () => Promise<T>): Promise<T> {
