@@ -6,7 +6,6 @@ import type { RunItemStatus } from './run-item.entity';
 
 export type { RunItemStatus };
 
-export const ACTIVE_ITEM_STATUSES: readonly RunItemStatus[] = ['pending', 'queued', 'running'];
 export const ITEM_STATUSES: readonly RunItemStatus[] = ['pending', 'queued', 'running', 'succeeded', 'failed', 'cancelled'];
 
 export interface AskedPersona {
