@@ -575,14 +575,69 @@ export function providerStats(items: RunItem[]): ProviderStats[] {
   });
 }
 
-/** A left-aligned first column and right-aligned others. */
-export function table(header: string[], rows: string[][]): string[] {
+/** Left-aligned first two columns (or those `leftAligned` names) and right-aligned others. */
+export function table(header: string[], rows: string[][], leftAligned: (i: number) => boolean = (i) => i < 2): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]): string => r.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+  const line = (r: string[]): string =>
+    r
+      .map((cell, i) => (leftAligned(i) ? cell.padEnd(widths[i]) : cell.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)];
 }
 
 export function money(usd: number | null): string {
   if (usd === null) return '–';
   return `$${usd.toFixed(usd < 1 ? 4 : 2)}`;
+}
+
+/** The slice of GET /runs/{id}/metrics that the demo prints. */
+export interface VisibilityMetrics {
+  answers: number;
+  mention_rate: number | null;
+  mention_rate_ci: [number, number];
+  share_of_voice: number | null;
+  avg_rank: number | null;
+  top3_rate: number | null;
+  citation_rate: number | null;
+  top_domains: { domain: string; count: number }[];
+  competitors: { name: string; mention_rate: number | null; share_of_voice: number | null }[];
+  sentiment: { positive: number | null; neutral: number | null; negative: number | null };
+}
+
+export interface RunMetricsResponse {
+  overall: VisibilityMetrics;
+  slices: ({ key: Record<string, string | null> } & VisibilityMetrics)[];
+  analysis?: { stale_answers?: number };
+}
+
+const pct = (x: number | null): string => (x === null ? '–' : `${Math.round(x * 100)}%`);
+
+/**
+ * The visibility table of a run, by provider then overall: mention rate with its 95% interval,
+ * share of voice, average rank, top-3 rate, own-domain citation rate and the top cited domains;
+ * then each competitor's mention rate and share of voice.
+ */
+export function visibilityTable(m: RunMetricsResponse, brand: string): string[] {
+  const row = (label: string, x: VisibilityMetrics): string[] => [
+    label,
+    String(x.answers),
+    x.mention_rate === null ? '–' : `${pct(x.mention_rate)} (${pct(x.mention_rate_ci[0])}–${pct(x.mention_rate_ci[1])})`,
+    pct(x.share_of_voice),
+    x.avg_rank === null ? '–' : x.avg_rank.toFixed(2),
+    pct(x.top3_rate),
+    pct(x.citation_rate),
+    x.top_domains
+      .slice(0, 3)
+      .map((d) => `${d.domain} (${d.count})`)
+      .join(', ') || '–',
+  ];
+  const header = ['provider', 'answers', 'mentioned (95% CI)', 'share of voice', 'avg rank', 'top-3', 'cites us', 'top cited domains'];
+  const rows = [...m.slices.map((s) => row(s.key.provider ?? Object.values(s.key).join('/'), s)), row('all', m.overall)];
+  const lines = [`Visibility of ${brand}`, ...table(header, rows, (i) => i === 0 || i === header.length - 1)];
+  const o = m.overall;
+  if (o.sentiment.positive !== null) lines.push(`sentiment when mentioned: ${pct(o.sentiment.positive)} positive, ${pct(o.sentiment.neutral)} neutral, ${pct(o.sentiment.negative)} negative`);
+  if (o.competitors.length) lines.push(`competitors: ${o.competitors.map((c) => `${c.name} ${pct(c.mention_rate)} mentioned, ${pct(c.share_of_voice)} of voice`).join('; ')}`);
+  if (m.analysis?.stale_answers) lines.push(`(${m.analysis.stale_answers} answers were analysed with an older configuration: POST /api/v1/runs/{id}:rescore)`);
+  return lines;
 }

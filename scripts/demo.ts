@@ -49,6 +49,8 @@ import {
   type ProgressView,
   type RunItem,
   type RunSummary,
+  type RunMetricsResponse,
+  visibilityTable,
 } from './demo-lib';
 
 const ROOT = join(__dirname, '..');
@@ -566,6 +568,7 @@ class Demo {
       for (const e of reported.slice(0, 5)) this.println(`    ${e.run_item_id ?? '-'}: ${(e.message ?? '').slice(0, 200)}`);
     }
 
+    await this.visibility(run.id);
     if (emulatorUrl) await this.emulatorStats(emulatorUrl);
 
     const sample = items.find((i) => i.status === 'succeeded' && i.analysis?.brand_mentioned === true && i.response?.text) ?? items.find((i) => i.status === 'succeeded' && i.response?.text);
@@ -576,6 +579,18 @@ class Demo {
       this.println(`  ${st.dim(`one answer (${sample.provider}${sample.question_text ? `, "${sample.question_text}"` : ''}):`)}`);
       this.println(`    ${text.length > 240 ? `${text.slice(0, 240)}…` : text}`);
       if (domains.length) this.println(`    ${st.dim(`cites ${domains.slice(0, 6).join(', ')}`)}`);
+    }
+  }
+
+  /** The run's visibility metrics by provider (GET /runs/{id}/metrics?by=provider). */
+  private async visibility(runId: string): Promise<void> {
+    try {
+      const m = await this.guard(this.api!.get<RunMetricsResponse>(`/api/v1/runs/${runId}/metrics?by=provider`));
+      this.println();
+      for (const [i, line] of visibilityTable(m, CAMPAIGN.product_name).entries()) this.println(`  ${i === 0 ? this.st.bold(line) : i === 1 ? this.st.dim(line) : line}`);
+    } catch (err) {
+      if (err instanceof Interrupted || err instanceof ChildDied) throw err;
+      this.println(this.st.yellow(`  visibility metrics unavailable: ${(err as Error).message}`));
     }
   }
 

@@ -5,10 +5,11 @@ import { validateSync } from 'class-validator';
 import { Job, UnrecoverableError } from 'bullmq';
 import { QueueName } from '../core/queue/queue-names';
 import { RunReconciler } from './run-reconciler';
-import { MaintenanceJob, ScheduledRunJobData } from './runs.jobs';
+import { RunMetricsService } from './metrics.service';
+import { MaintenanceJob, RescoreJobData, ScheduledRunJobData } from './runs.jobs';
 import { SchedulesService } from './schedules.service';
 
-/** The maintenance queue's consumer: the reconciler and scheduled runs. Listed only in WorkerModule. */
+/** The maintenance queue's consumer: the reconciler, scheduled runs and re-scoring. Listed only in WorkerModule. */
 @Processor(QueueName.Maintenance)
 export class MaintenanceProcessor extends WorkerHost {
   private readonly logger = new Logger(MaintenanceProcessor.name);
@@ -16,6 +17,7 @@ export class MaintenanceProcessor extends WorkerHost {
   constructor(
     private readonly reconciler: RunReconciler,
     private readonly schedules: SchedulesService,
+    private readonly metrics: RunMetricsService,
   ) {
     super();
   }
@@ -37,6 +39,11 @@ export class MaintenanceProcessor extends WorkerHost {
         const errors = validateSync(data);
         if (errors.length) throw new UnrecoverableError(`invalid scheduled-run job data: ${errors.map((e) => e.property).join(', ')}`);
         return { runId: await this.schedules.fire(data.scheduleId, String(job.id)) };
+      }
+      case MaintenanceJob.Rescore: {
+        const data = plainToInstance(RescoreJobData, job.data ?? {});
+        if (validateSync(data).length) throw new UnrecoverableError('invalid rescore job data: runId');
+        return this.metrics.rescore(data.runId);
       }
       default:
         // Retrying an unknown job name cannot help.

@@ -100,6 +100,30 @@ export class ResponseEntity {
   @Column({ type: 'varchar', length: 16, nullable: true })
   sentiment!: string | null;
 
+  // What the metrics aggregate, as columns beside the analysis JSON, so that a run's metrics are
+  // one scan of plain columns, not 100,000 JSON documents parsed (docs/ANALYSIS.md, "Metrics").
+
+  /** The analysis version and tracked-brand configuration the analysis was made with (stale when it differs from the campaign's). */
+  @Column({ name: 'analysis_key', type: 'varchar', length: 64, nullable: true })
+  analysisKey!: string | null;
+
+  @Column({ name: 'own_domain_cited', type: 'boolean', nullable: true })
+  ownDomainCited!: boolean | null;
+
+  @Column({ name: 'citation_count', type: 'integer', nullable: true })
+  citationCount!: number | null;
+
+  @Column({ name: 'own_citation_count', type: 'integer', nullable: true })
+  ownCitationCount!: number | null;
+
+  /** Competitors mentioned, by name. */
+  @Column({ name: 'competitors_mentioned', type: 'text', array: true, nullable: true })
+  competitorsMentioned!: string[] | null;
+
+  /** Registrable domains cited, each once. */
+  @Column({ name: 'cited_domains', type: 'text', array: true, nullable: true })
+  citedDomains!: string[] | null;
+
   /** The answer was reused from another run's identical request (RESPONSE_CACHE_TTL_SECONDS): nothing was paid for it. */
   @Column({ name: 'cache_hit', type: 'boolean', default: false })
   cacheHit!: boolean;

@@ -11,6 +11,8 @@ import type { ProviderResult } from '../providers';
 import { countsFrom, responseDetails } from './run-item-full.repository';
 import {
   ActiveItemRef,
+  ANALYSIS_COLUMNS,
+  analysisColumns,
   ItemError,
   NewRunItem,
   RunItemFilter,
@@ -93,11 +95,11 @@ export class RunItemCompatRepository extends RunItemRepository {
       const [values, params] = valuesClause(
         part.map((i) => {
           const doc: ItemDoc = { ...i, attemptCount: 0, lastError: null, createdAt: now, updatedAt: now, startedAt: null, finishedAt: null, response: null, analysis: null };
-          return [i.id, i.id, i.runId, i.campaignId, i.provider, i.model, status, jsonParam(doc)];
+          return [i.id, i.id, i.runId, i.campaignId, i.provider, i.model, status, jsonParam(doc), i.topic?.id ?? null, i.persona?.id ?? null];
         }),
       );
       const rows = await this.q(
-        `INSERT INTO ${this.table} (id, run_item_id, run_id, campaign_id, provider, model, status, payload) VALUES ${values}
+        `INSERT INTO ${this.table} (id, run_item_id, run_id, campaign_id, provider, model, status, payload, topic_id, persona_id) VALUES ${values}
          ON CONFLICT (run_item_id) DO NOTHING RETURNING 1`,
         params,
         tx,
@@ -156,12 +158,25 @@ export class RunItemCompatRepository extends RunItemRepository {
     };
     const rows = await this.q(
       `UPDATE ${this.table} SET status = 'succeeded', cost_usd = $5, cache_hit = $6, last_error = NULL, updated_at = now(), finished_at = now(),
-         text_search = to_tsvector('simple'::regconfig, $7),
+         text_search = to_tsvector('simple'::regconfig, $7), input_tokens = $8, output_tokens = $9, latency_ms = $10,
+         ${ANALYSIS_COLUMNS.map((c, k) => `${c} = $${11 + k}`).join(', ')},
          ${this.merged(`jsonb_build_object('response', $2::jsonb, 'analysis', $3::jsonb, 'lastError', null,
             'attemptCount', coalesce(((${this.doc}) ->> 'attemptCount')::int, 0) + $4,
             'finishedAt', to_json(now())#>>'{}', 'updatedAt', to_json(now())#>>'{}')`)}
        WHERE run_item_id = $1 AND status IN ('queued', 'running') AND (${this.doc}) -> 'response' = 'null'::jsonb RETURNING 1`,
-      [unit.id, jsonParam(response), jsonParam(analysis), cacheHit ? 0 : 1, result.cost_usd, cacheHit, result.text],
+      [
+        unit.id,
+        jsonParam(response),
+        jsonParam(analysis),
+        cacheHit ? 0 : 1,
+        result.cost_usd,
+        cacheHit,
+        result.text,
+        result.usage.input_tokens,
+        result.usage.output_tokens,
+        result.latency_ms,
+        ...analysisColumns(analysis),
+      ],
     );
     return rows.length > 0;
   }

@@ -17,6 +17,8 @@ import { RunItemEntity } from './run-item.entity';
 import { RunEntity } from './run.entity';
 import {
   ActiveItemRef,
+  ANALYSIS_COLUMNS,
+  analysisColumns,
   ItemError,
   ITEM_STATUSES,
   NewRunItem,
@@ -147,12 +149,13 @@ export class RunItemFullRepository extends RunItemRepository {
       `WITH ins AS (
          INSERT INTO ${this.responses} (id, run_item_id, run_id, provider, model, served_model, prompt_version, prompt_hash,
            request_json, response_json, text, text_search, citations_json, search_queries, details, token_usage_json, input_tokens, output_tokens,
-           cost_usd, latency_ms, analysis, brand_mentioned, brand_rank, sentiment, cache_hit)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, to_tsvector('simple'::regconfig, $11), $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
+           cost_usd, latency_ms, analysis, cache_hit, ${ANALYSIS_COLUMNS.join(', ')})
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, to_tsvector('simple'::regconfig, $11), $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
+           $23, $24, $25, $26, $27, $28, $29, $30, $31)
          ON CONFLICT (run_item_id) DO NOTHING RETURNING run_item_id
        )
        UPDATE ${this.items} SET status = 'succeeded', finished_at = now(), updated_at = now(), last_error = NULL,
-         attempt_count = attempt_count + $25
+         attempt_count = attempt_count + $22
        WHERE id = $2 AND status IN ('queued', 'running')
        RETURNING (SELECT count(*) FROM ins)::int AS inserted`,
       [
@@ -176,11 +179,9 @@ export class RunItemFullRepository extends RunItemRepository {
         result.cost_usd,
         result.latency_ms,
         jsonParam(analysis),
-        analysis.brand_mentioned,
-        analysis.brand_rank,
-        analysis.sentiment,
         cacheHit,
         cacheHit ? 0 : 1,
+        ...analysisColumns(analysis),
       ],
     );
     return rows.length > 0 && Number(rows[0].inserted) > 0;

@@ -3,6 +3,7 @@ import { DelayedError, Job } from 'bullmq';
 import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { analyzeAnswer } from '../analysis/visibility';
+import { trackedBrands } from './tracked-brands';
 import { CampaignRepository, type Campaign } from '../campaigns';
 import { AppConfig } from '../core/config/app-config';
 import { REDIS } from '../core/redis/redis.module';
@@ -16,7 +17,7 @@ import { RunsService } from './runs.service';
 
 /** Token waits up to this long are slept in place; longer ones (a Retry-After pause) hand the job back to the queue. */
 const MAX_INLINE_WAIT_MS = 1000;
-const CAMPAIGN_CACHE_MS = 30_000;
+const CAMPAIGN_CACHE_MS = 5_000;
 
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
@@ -217,8 +218,7 @@ export class RunItemExecutor {
   private async store(unit: WorkUnit, result: ProviderResult, cacheHit: boolean, paidKey: string | null): Promise<ItemOutcome> {
     const campaign = await this.campaign(unit.campaignId);
     const analysis: StoredAnalysis = analyzeAnswer({
-      brand: { name: campaign.productName ?? campaign.name, aliases: campaign.brandAliases, domains: campaign.brandDomains },
-      competitors: campaign.competitors,
+      ...trackedBrands(campaign),
       text: result.text,
       citations: result.citations,
     });

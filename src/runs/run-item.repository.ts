@@ -56,6 +56,34 @@ export interface StoredAnalysis {
   [key: string]: unknown;
 }
 
+/** The analysis' figures that the metrics aggregate, stored as columns beside the JSON (both modes). */
+export function analysisColumns(a: StoredAnalysis): unknown[] {
+  return [
+    a.brand_mentioned,
+    a.brand_rank,
+    a.sentiment,
+    typeof a.config_key === 'string' ? a.config_key : null,
+    a.own_domain_cited,
+    typeof a.citation_count === 'number' ? a.citation_count : a.cited_domains.length,
+    typeof a.own_citation_count === 'number' ? a.own_citation_count : null,
+    a.competitors_mentioned,
+    a.cited_domains,
+  ];
+}
+
+/** The column names of analysisColumns, in its order. */
+export const ANALYSIS_COLUMNS = [
+  'brand_mentioned',
+  'brand_rank',
+  'sentiment',
+  'analysis_key',
+  'own_domain_cited',
+  'citation_count',
+  'own_citation_count',
+  'competitors_mentioned',
+  'cited_domains',
+] as const;
+
 export interface StoredResponse {
   text: string;
   citations: ProviderResult['citations'];

@@ -8,8 +8,10 @@ import { mapPage, Page, PageDto } from '../core/pagination/pagination';
 import { CreateRunDto } from './dto/create-run.dto';
 import { ListRunItemsQueryDto } from './dto/list-run-items-query.dto';
 import { ListRunsQueryDto } from './dto/list-runs-query.dto';
+import { RescoreDto, RunMetricsDto, RunMetricsQueryDto } from './dto/metrics.dto';
 import { RunItemDto, toRunItemDto } from './dto/run-item.dto';
 import { ResumeResultDto, RunSummaryDto } from './dto/run.dto';
+import { RunMetricsService } from './metrics.service';
 import { MessageEventLike, RunsService } from './runs.service';
 
 /**
@@ -34,7 +36,10 @@ export class ExistingRunGuard implements CanActivate {
 @ApiProblems()
 @Controller('runs')
 export class RunsController {
-  constructor(private readonly runs: RunsService) {}
+  constructor(
+    private readonly runs: RunsService,
+    private readonly metrics: RunMetricsService,
+  ) {}
 
   @Post()
   @ApiOperation({ summary: 'Create a run: providers with model and settings, samples, prompt version, topic/persona filters' })
@@ -101,6 +106,26 @@ export class RunsController {
       q: query.q,
     };
     return mapPage(await this.runs.listItems(id, filter, query), toRunItemDto);
+  }
+
+  @Get(':id/metrics')
+  @ApiOperation({
+    summary: 'Visibility metrics of the run: overall and by provider, model, topic or persona (mention rate with its 95% Wilson interval, share of voice, rank, sentiment, citations, cost, latency)',
+  })
+  @ApiOkResponse({ type: RunMetricsDto })
+  @ApiProblems(400, 404)
+  runMetrics(@UuidParam('id') id: string, @Query() query: RunMetricsQueryDto): Promise<RunMetricsDto> {
+    return this.metrics.runMetrics(id, query.by ?? null);
+  }
+
+  // The colon is literal (a custom method, as in Google's API design guide): POST /runs/{id}:rescore.
+  @Post(':id\\:rescore')
+  @HttpCode(202)
+  @ApiOperation({ summary: "Recompute the analysis of the run's stored answers with the campaign's current brand, aliases, domains and competitors (a worker job; no provider is called)" })
+  @ApiAcceptedResponse({ type: RescoreDto })
+  @ApiProblems(400, 404)
+  rescore(@UuidParam('id') id: string): Promise<RescoreDto> {
+    return this.metrics.requestRescore(id);
   }
 
   @Sse(':id/events')

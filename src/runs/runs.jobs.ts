@@ -8,6 +8,8 @@ export enum MaintenanceJob {
   Reconcile = 'reconcile',
   /** Creates and starts a run from a schedule (fired by a BullMQ job scheduler). */
   ScheduledRun = 'scheduled-run',
+  /** Recomputes the analysis of a run's stored answers with the campaign's current configuration. */
+  Rescore = 'rescore',
 }
 
 export interface PingJobData {
@@ -24,6 +26,11 @@ export class RunItemJobData {
 
   @IsUUID()
   itemId!: string;
+}
+
+export class RescoreJobData {
+  @IsUUID()
+  runId!: string;
 }
 
 export class ScheduledRunJobData {

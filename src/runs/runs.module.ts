@@ -2,12 +2,17 @@ import { Module } from '@nestjs/common';
 import { CampaignsModule } from '../campaigns';
 import { modeRepository } from '../core/database/mode-repository';
 import { ProvidersModule } from '../providers';
+import { CampaignMetricsController } from './campaign-metrics.controller';
+import { RunMetricsService } from './metrics.service';
 import { RunCompatRepository } from './run-compat.repository';
 import { RunFullRepository } from './run-full.repository';
 import { RunItemCompatRepository } from './run-item-compat.repository';
 import { RunItemFullRepository } from './run-item-full.repository';
 import { RunItemExecutor } from './run-item.executor';
 import { RunItemRepository } from './run-item.repository';
+import { RunMetricsCompatRepository } from './run-metrics-compat.repository';
+import { RunMetricsFullRepository } from './run-metrics-full.repository';
+import { RunMetricsRepository } from './run-metrics.repository';
 import { RunQueues } from './run-queues';
 import { RunReconciler } from './run-reconciler';
 import { RunRepository } from './run.repository';
@@ -25,17 +30,19 @@ import { SchedulesService } from './schedules.service';
  */
 @Module({
   imports: [CampaignsModule, ProvidersModule],
-  controllers: [RunsController, SchedulesController],
+  controllers: [RunsController, SchedulesController, CampaignMetricsController],
   providers: [
     modeRepository(RunRepository, RunFullRepository, RunCompatRepository),
     modeRepository(RunItemRepository, RunItemFullRepository, RunItemCompatRepository),
     modeRepository(ScheduleRepository, ScheduleFullRepository, ScheduleCompatRepository),
+    modeRepository(RunMetricsRepository, RunMetricsFullRepository, RunMetricsCompatRepository),
     RunQueues,
+    RunMetricsService,
     RunsService,
     SchedulesService,
     RunItemExecutor,
     RunReconciler,
   ],
-  exports: [RunsService, SchedulesService, RunItemExecutor, RunReconciler, RunItemRepository, RunRepository],
+  exports: [RunsService, SchedulesService, RunMetricsService, RunItemExecutor, RunReconciler, RunItemRepository, RunRepository],
 })
 export class RunsModule {}

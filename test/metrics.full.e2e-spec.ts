@@ -1,0 +1,3 @@
+import { metricsSuite } from './suites/metrics.suite';
+
+metricsSuite(__filename, 'full');
