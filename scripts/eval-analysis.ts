@@ -14,6 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { detectMentions, type BrandMention, type TrackedBrand } from '../src/analysis/mentions';
+import { analyzeAnswer } from '../src/analysis/visibility';
 
 /** The labelled set scored by default (one JSON object per line). */
 export const FIXTURE_PATH = resolve(__dirname, '../test/fixtures/analysis/labelled-answers.jsonl');
@@ -316,6 +317,23 @@ export function parseArgs(argv: string[]): { json: boolean; file: string } {
   return { json, file };
 }
 
+/**
+ * What the whole analysis costs an answer (it runs on the worker's hot path): analyzeAnswer over
+ * every case, after one warm-up round, with two citations each (one to the brand's domain).
+ */
+function analysisSpeed(cases: LabelledCase[], rounds = 5): { rounds: number; ms_per_answer: number } {
+  const once = (): void => {
+    for (const c of cases) {
+      const own = c.brand.domains[0] ?? 'example.com';
+      analyzeAnswer({ brand: c.brand, competitors: c.competitors, text: c.text, citations: [{ url: `https://${own}/pricing`, domain: own, cited_text: c.text.slice(0, 60) }, { url: 'https://www.g2.com/compare', domain: 'g2.com' }] });
+    }
+  };
+  once();
+  const t0 = process.hrtime.bigint();
+  for (let r = 0; r < rounds; r++) once();
+  return { rounds, ms_per_answer: Number(process.hrtime.bigint() - t0) / 1e6 / (rounds * Math.max(1, cases.length)) };
+}
+
 function main(): number {
   let args: { json: boolean; file: string };
   let cases: LabelledCase[];
@@ -328,7 +346,9 @@ function main(): number {
   }
   const report = evaluate(cases);
   const source = relative(process.cwd(), args.file) || args.file;
-  console.log(args.json ? JSON.stringify({ file: source, thresholds: THRESHOLDS, ...report }, null, 2) : formatReport(report, source));
+  const speed = analysisSpeed(cases);
+  console.log(args.json ? JSON.stringify({ file: source, thresholds: THRESHOLDS, ...report, speed }, null, 2) : formatReport(report, source));
+  if (!args.json) console.log(`\nspeed: the full analysis (analyzeAnswer: mentions, sentiment, citations) of these answers, ${speed.rounds} rounds: ${speed.ms_per_answer.toFixed(3)} ms an answer`);
   return report.passed ? 0 : 1;
 }
 

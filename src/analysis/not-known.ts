@@ -116,6 +116,7 @@ const ANAPHORIC_CUE = re(
 
 /** Whether the occurrence ending at `end` in `sentence` precedes a not-known statement that refers back to it. */
 export function isNotKnownByReference(sentence: string, end: number): boolean {
+  if (!TRIGGER.test(sentence)) return false;
   for (const m of matches(ANAPHORIC_CUE, sentence)) {
     // Only punctuation or markdown, then "I …" / "we …", between the brand and the statement.
     if (m.start >= end && /^[\s*_:—–,()-]*(?:i|we)\b[^.!?]{0,30}$/iu.test(sentence.slice(end, m.start))) return true;
@@ -135,10 +136,20 @@ function* matches(cue: RegExp, s: string): Generator<{ start: number; end: numbe
 const INFO_NEAR = new RegExp(`^.{0,60}?${B}${INFO}${B}`, 'isu');
 
 /**
+ * A word or sign that every cue above contains (a negation, "unable", "unknown"…): a clause without
+ * any is not read further. Most clauses have none, so most of an answer costs one test.
+ */
+const TRIGGER = new RegExp(
+  String.raw`n['’ʼ]?t\b|\b(?:not|no|unable|unaware|unknown|lack|cannot|keine?|keinerlei|nichts?|kenne|pas|aucune?|rien|ne|non|nessuna|não|nenhuma|sin|ninguna|geen|niet|ken|nie|brak|не|нет|δεν|bilgi\p{L}*|bulunamadı)\b|情報|見つ|存じ|知り|把握|確認でき|没有|沒有|找不到|未找到|不了解|不熟悉|无法|無法|찾|정보|모릅|알려진|لم|لا|ليس|لست|לא|אין|איני|אינני|नहीं|ไม่`.replace(/\\b/g, B),
+  'iu',
+);
+
+/**
  * Whether the occurrence [start, end) of a brand, inside `clause` (offsets within the clause),
  * is part of a statement that the engine does not know the brand.
  */
 export function isNotKnownStatement(clause: string, start: number, end: number): boolean {
+  if (!TRIGGER.test(clause)) return false;
   for (const cue of FIND_CUES) {
     for (const m of matches(cue, clause)) {
       if (m.end > start) continue;

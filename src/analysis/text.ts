@@ -31,7 +31,9 @@ export function foldedView(text: string, bare: boolean): FoldedView {
   // to the kana before them ("ｿﾞ" → "ゾ"): they belong to its cluster.
   const clusters = /[^\p{M}\uFF9E\uFF9F][\p{M}\uFF9E\uFF9F]*|[\p{M}\uFF9E\uFF9F]+/gsu;
   for (let m = clusters.exec(text); m; m = clusters.exec(text)) {
-    const f = bare ? foldBare(m[0]) : fold(m[0]);
+    const c = m[0];
+    // ASCII needs no Unicode normalization: the common case, kept cheap.
+    const f = c.length === 1 && c.charCodeAt(0) < 128 ? c.toLowerCase() : bare ? foldBare(c) : fold(c);
     out.push(f);
     for (let k = 0; k < f.length; k++) origin.push(m.index);
   }
