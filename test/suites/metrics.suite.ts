@@ -389,6 +389,12 @@ export function metricsSuite(file: string, mode: DbMode): void {
             competitors_mentioned: row.a.competitors_mentioned,
             cited_domains: row.a.cited_domains,
             own_domain_cited: row.a.own_domain_cited,
+            top3: row.a.top3,
+            brand_not_known: row.a.brand_not_known,
+            competitors_not_known: row.a.competitors_not_known,
+            sentiment_score: row.a.sentiment_score,
+            position_adjusted_word_count: row.a.position_adjusted_word_count,
+            config_key: row.a.config_key,
           });
         }
       });

@@ -31,6 +31,18 @@ export class AnalysisOutDto {
   @ApiProperty({ type: [String] }) competitors_mentioned!: string[];
   @ApiProperty({ type: [String] }) cited_domains!: string[];
   @ApiProperty() own_domain_cited!: boolean;
+  @ApiProperty({ nullable: true, type: Boolean, description: 'The brand ranks 1–3 among the tracked brands mentioned.' }) top3!: boolean | null;
+  @ApiProperty({ nullable: true, type: Boolean, description: 'The brand appears only where the engine says it does not know it ("I couldn\'t find information about …").' })
+  brand_not_known!: boolean | null;
+  @ApiProperty({ type: [String], description: 'Competitors that appear only in such statements.' }) competitors_not_known!: string[];
+  @ApiProperty({ nullable: true, type: Number, description: 'Mean lexicon score of what is said about the brand (about -5…5).' }) sentiment_score!: number | null;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: "Share (0–1) of the answer's position-weighted words in sentences citing the brand's own domains (GEO, Aggarwal et al. 2023).",
+  })
+  position_adjusted_word_count!: number | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Analysis version and tracked-brand configuration it was made with.' }) config_key!: string | null;
 }
 
 export class RunItemDto {
@@ -91,6 +103,12 @@ export function toRunItemDto(i: RunItemView): RunItemDto {
           competitors_mentioned: a.competitors_mentioned,
           cited_domains: a.cited_domains,
           own_domain_cited: a.own_domain_cited,
+          top3: typeof a.top3 === 'boolean' ? a.top3 : a.brand_rank === null ? false : a.brand_rank <= 3,
+          brand_not_known: typeof a.brand_not_known === 'boolean' ? a.brand_not_known : null,
+          competitors_not_known: Array.isArray(a.competitors_not_known) ? (a.competitors_not_known as string[]) : [],
+          sentiment_score: typeof a.sentiment_score === 'number' ? a.sentiment_score : null,
+          position_adjusted_word_count: typeof a.position_adjusted_word_count === 'number' ? a.position_adjusted_word_count : null,
+          config_key: typeof a.config_key === 'string' ? a.config_key : null,
         }
       : null,
     created_at: i.createdAt.toISOString(),
