@@ -609,22 +609,30 @@ class Demo {
     }
   }
 
-  /** The results as CSV, when this build has exports (GET /runs/{id}/results:download). */
+  /** The run's results as CSV (with a BOM, for Excel), XLSX and JSONL in artefacts/demo/ (GET /runs/{id}/results:download). */
   private async downloadResults(runId: string): Promise<void> {
     const api = this.api!;
-    try {
-      const res = await this.guard(fetch(`${api.baseUrl}/api/v1/runs/${runId}/results:download?format=csv`, { headers: { 'X-API-Key': api.apiKey }, signal: AbortSignal.timeout(60_000) }));
-      if (res.status === 404) return;
-      if (!res.ok) {
-        this.println(this.st.yellow(`  results download answered ${res.status}: ${HttpError.detail(await res.text())}`));
-        return;
+    const written: string[] = [];
+    for (const format of ['csv', 'xlsx', 'jsonl'] as const) {
+      try {
+        const query = format === 'csv' ? 'format=csv&bom=true' : `format=${format}`;
+        const res = await this.guard(fetch(`${api.baseUrl}/api/v1/runs/${runId}/results:download?${query}`, { headers: { 'X-API-Key': api.apiKey }, signal: AbortSignal.timeout(120_000) }));
+        if (!res.ok) {
+          this.println(this.st.yellow(`  ${format} download answered ${res.status}: ${HttpError.detail(await res.text())}`));
+          continue;
+        }
+        const file = join(LOG_DIR, `run-${runId}.${format}`);
+        writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+        written.push(relative(process.cwd(), file));
+      } catch (err) {
+        if (err instanceof Interrupted || err instanceof ChildDied) throw err;
+        this.println(this.st.yellow(`  ${format} download failed: ${describeFetchError(err)}`));
       }
-      const file = join(LOG_DIR, `run-${runId}.csv`);
-      writeFileSync(file, Buffer.from(await res.arrayBuffer()));
-      this.println(`  results: ${relative(process.cwd(), file)}`);
-    } catch (err) {
-      if (err instanceof Interrupted || err instanceof ChildDied) throw err;
-      this.println(this.st.yellow(`  results download failed: ${describeFetchError(err)}`));
+    }
+    if (written.length) {
+      this.println();
+      this.println(`  ${this.st.bold('exports')}`);
+      for (const f of written) this.println(`    ${f}`);
     }
   }
 

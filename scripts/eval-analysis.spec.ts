@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { BrandMention, TrackedBrand } from '../src/analysis/mentions';
 import { evaluate, excerptAt, FIXTURE_PATH, formatReport, loadCases, parseArgs, parseCases, RULE_FAMILIES, THRESHOLDS, type LabelledCase } from './eval-analysis';
 
@@ -146,9 +147,14 @@ describe('eval-analysis: the labelled fixture', () => {
   });
 });
 
-describe('eval-analysis: the detector on the labelled fixture', () => {
-  it(`reaches precision ≥ ${THRESHOLDS.precision}, recall ≥ ${THRESHOLDS.recall} and rank accuracy ≥ ${THRESHOLDS.rank_accuracy}`, () => {
-    const r = evaluate(loadCases());
+describe('eval-analysis: the detector on the labelled fixtures', () => {
+  it.each([
+    ['labelled-answers.jsonl', FIXTURE_PATH],
+    // Written by another hand, without seeing the rules' examples or the detector; first scored
+    // before any change it prompted (docs/BENCHMARKS.md has both figures).
+    ['held-out-answers.jsonl', resolve(dirname(FIXTURE_PATH), 'held-out-answers.jsonl')],
+  ])(`%s: precision ≥ ${THRESHOLDS.precision}, recall ≥ ${THRESHOLDS.recall} and rank accuracy ≥ ${THRESHOLDS.rank_accuracy}`, (_name, file) => {
+    const r = evaluate(loadCases(file));
     const errors = r.errors.map((e) => `${e.id} ${e.brand} [${e.kinds.join(',')}]`);
     // The error list is part of the expectation so that a failure names the cases to look at.
     expect({ precision: r.mentioned.precision >= THRESHOLDS.precision, recall: r.mentioned.recall >= THRESHOLDS.recall, rank: r.rank.accuracy >= THRESHOLDS.rank_accuracy, crashes: r.crashes, errors: r.passed ? [] : errors }).toEqual({

@@ -6,6 +6,7 @@ import { CoreModule } from './core/core.module';
 import { ProblemDetailsFilter } from './core/errors/problem-details.filter';
 import { IdempotencyInterceptor } from './core/http/idempotency.interceptor';
 import { createValidationPipe } from './core/http/validation';
+import { ExportsModule } from './exports/exports.module';
 import { HealthModule } from './health/health.module';
 import { STREAMED_BODY_ROUTES } from './ingest/ingest.controller';
 import { IngestModule } from './ingest/ingest.module';
@@ -16,7 +17,7 @@ export const API_STREAMED_BODY_ROUTES: readonly string[] = [...STREAMED_BODY_ROU
 
 /** The API process: feature modules with their controllers; queues are producers only (no processor here). */
 @Module({
-  imports: [CoreModule, HealthModule, CampaignsModule, IngestModule, RunsModule],
+  imports: [CoreModule, HealthModule, CampaignsModule, IngestModule, RunsModule, ExportsModule],
   providers: [
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -3,6 +3,9 @@ import { DiscoveryModule } from '@nestjs/core';
 import { CampaignsModule } from './campaigns/campaigns.module';
 import { CoreModule } from './core/core.module';
 import { ProcessorCheck } from './core/queue/processor-check';
+import { ExportSweepSync } from './exports/export-sweep-sync.service';
+import { ExportsModule } from './exports/exports.module';
+import { ExportsProcessor } from './exports/exports.processor';
 import { MaintenanceProcessor } from './runs/maintenance.processor';
 import { GeminiRunItemProcessor, OpenaiRunItemProcessor, PerplexityRunItemProcessor } from './runs/run-item.processor';
 import { RunsModule } from './runs/runs.module';
@@ -13,7 +16,7 @@ import { SchedulerSync } from './runs/scheduler-sync.service';
  * the only module that lists processors, so the API never consumes jobs.
  */
 @Module({
-  imports: [CoreModule, DiscoveryModule, CampaignsModule, RunsModule],
-  providers: [MaintenanceProcessor, OpenaiRunItemProcessor, GeminiRunItemProcessor, PerplexityRunItemProcessor, SchedulerSync, ProcessorCheck],
+  imports: [CoreModule, DiscoveryModule, CampaignsModule, RunsModule, ExportsModule],
+  providers: [MaintenanceProcessor, OpenaiRunItemProcessor, GeminiRunItemProcessor, PerplexityRunItemProcessor, ExportsProcessor, SchedulerSync, ExportSweepSync, ProcessorCheck],
 })
 export class WorkerModule {}

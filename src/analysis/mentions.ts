@@ -219,8 +219,9 @@ export function findOccurrences(text: string, c: CompiledBrands): { occurrences:
   const notKnownAt = (o: Candidate): boolean => {
     const s = sentenceOf(o.start);
     const clause = spanAt(clauseSpans(text, s), o.start) ?? s;
+    const soleBrand = !distinct.some((x) => x.brand !== o.brand && x.start >= clause.start && x.start < clause.end);
     return (
-      isNotKnownStatement(text.slice(clause.start, clause.end), o.start - clause.start, o.end - clause.start) ||
+      isNotKnownStatement(text.slice(clause.start, clause.end), o.start - clause.start, o.end - clause.start, soleBrand) ||
       isNotKnownByReference(text.slice(s.start, s.end), o.end - s.start)
     );
   };

@@ -26,7 +26,7 @@ const COMPARATIVE = /\b(?:better|cheaper|faster|easier|more|less|than|alternativ
 /** The brand comes after the cue. `find` cues need an object that is information, or the brand right after. */
 const FIND_CUES = [
   re(
-    `\\b(?:i|we)(?:${APOS}ve|\\s+have)?\\s+(?:could${NT}|can${NT}|cannot|was\\s+(?:not\\s+|un)able\\s+to|were\\s+(?:not\\s+|un)able\\s+to|am\\s+(?:not\\s+|un)able\\s+to|${APOS}m\\s+(?:not\\s+|un)able\\s+to|have${NT}\\s+been\\s+able\\s+to|did${NT}|do${NT}|failed\\s+to)\\s+(?:find|locate|identify|verify|confirm|retrieve|dig\\s+up|come\\s+across|turn\\s+up)\\b`,
+    `\\b(?:i|we)(?:${APOS}ve|\\s+have)?\\s+(?:could${NT}|(?:can${APOS}t|can\\s+not)|cannot|was\\s+(?:not\\s+|un)able\\s+to|were\\s+(?:not\\s+|un)able\\s+to|am\\s+(?:not\\s+|un)able\\s+to|${APOS}m\\s+(?:not\\s+|un)able\\s+to|have${NT}\\s+been\\s+able\\s+to|did${NT}|do${NT}|failed\\s+to)\\s+(?:find|locate|identify|verify|confirm|retrieve|dig\\s+up|come\\s+across|turn\\s+up)\\b`,
   ),
   re(`\\b(?:unable|not\\s+able|(?:was|were|am|is|are|have|has|had)${NT}\\s+(?:been\\s+)?able)\\s+to\\s+(?:find|locate|identify|verify|confirm)\\b`),
   re(`\\bmy\\s+(?:search(?:es)?|sources|results)\\s+(?:did${NT}|do${NT}|does${NT})\\s+(?:return|turn\\s+up|surface|show|include|mention)\\b`),
@@ -37,7 +37,9 @@ const AFTER_CUES = [
   re(
     `\\b(?:i|we)\\s+(?:do${NT}|did${NT}|have\\s+no|had\\s+no|lack)\\s+(?:have\\s+|possess\\s+)?(?:any\\s+|enough\\s+|specific\\s+|reliable\\s+|detailed\\s+|much\\s+|up[-\\s]to[-\\s]date\\s+|current\\s+|verified\\s+|further\\s+|additional\\s+|concrete\\s+|public\\s+|recent\\s+)*(?:information|info|data|details|knowledge|records?|insight)\\b`,
   ),
-  re(`\\b(?:i|we)\\s+(?:do${NT}|did${NT})\\s+(?:know|recognize|recognise)\\s+(?:of|about|anything\\s+about|much\\s+about|(?:a|any)\\s+(?:\\p{L}+\\s+){0,2}(?:called|named))\\b`),
+  re(
+    `\\b(?:i|we)\\s+(?:do${NT}|did${NT})\\s+(?:know|recognize|recognise)\\s+(?:(?:enough|much|anything|a\\s+lot)\\s+)?(?:of|about|(?:a|any)\\s+(?:\\p{L}+\\s+){0,2}(?:called|named))\\b`,
+  ),
   re(`\\b(?:there\\s+(?:is|was|are|were)|i\\s+(?:found|have|had|could\\s+find)|(?:search(?:es)?|sources|results)\\s+(?:returned|show|shows|yielded|yield|contain))\\s+no\\s+(?:\\p{L}+\\s+){0,3}?${INFO}\\b`),
   re(`\\bno\\s+(?:\\p{L}+\\s+){0,3}?(?:information|info|data|details|results?|records?|mentions?|references?|evidence|knowledge)\\s+(?:is\\s+|was\\s+)?(?:available\\s+|found\\s+|exists?\\s+)?(?:about|on|for|regarding|concerning|of)\\b`),
   re(`\\bno\\s+(?:product|company|brand|tool|service|platform|app|software|business)\\s+(?:called|named|by\\s+the\\s+name)\\b`),
@@ -45,6 +47,7 @@ const AFTER_CUES = [
   // German
   re(`\\b(?:ich\\s+)?(?:konnte|kann|habe|fand|finde)\\s+(?:ich\\s+)?(?:leider\\s+)?(?:keine|keinerlei|nichts)\\b`),
   re(`\\bkeine\\s+(?:\\p{L}+\\s+){0,2}(?:informationen|angaben|daten|ergebnisse|hinweise|einträge|details)\\s+(?:über|zu|von|zur|zum|bezüglich)\\b`),
+  re(`\\b(?:liegen|habe|hatte|gibt\\s+es|finde|fand)\\s+(?:mir\\s+|ich\\s+)?(?:leider\\s+)?(?:keine|keinerlei)\\s+(?:\\p{L}+\\s+){0,2}(?:informationen|angaben|daten|ergebnisse|hinweise)\\b`),
   re(`\\bmir\\s+(?:ist\\s+)?(?:leider\\s+)?(?:kein\\p{L}*\\s+(?:\\p{L}+\\s+){0,2}|nicht\\s+)bekannt\\b`),
   re(`\\b(?:ich\\s+)?(?:bin\\s+)?(?:mit|über)\\s+(?:\\p{L}+\\s+){0,2}nicht\\s+vertraut\\b`),
   // French
@@ -83,7 +86,10 @@ const BEFORE_CUES = [
   re(`\\b(?:is|are|was|were)\\s+(?:not\\s+something|unknown|not\\s+known)\\s+(?:to\\s+me|i${APOS}?m|i\\s+am|that\\s+i)\\b`),
   re(`\\b(?:is|are|was|were)\\s+(?:not\\s+(?:a\\s+)?(?:\\p{L}+\\s+)?(?:name|product|company|brand|term)\\s+)?(?:i${APOS}?m|i\\s+am|that\\s+i${APOS}?m)\\s+not\\s+(?:aware|familiar)\\b`),
   re(`\\b(?:i${APOS}?m|i\\s+am)\\s+not\\s+(?:aware|familiar)\\s+(?:of|with)\\s+(?:it|them|this|that)\\b`),
-  re(`\\b(?:could|can)${NT}\\s+be\\s+(?:found|verified|identified|located)\\b`),
+  re(`\\b(?:could${NT}|can${APOS}t|cannot|can\\s+not)\\s+be\\s+(?:found|verified|identified|located)\\b`),
+  re(`\\b(?:does|do|did)${NT}\\s+ring\\s+a\\s+bell\\b`),
+  re(`\\bnothing\\s+(?:turns|turned|comes|came|shows|showed)\\s+up\\b`),
+  re(`\\bno\\s+(?:record|trace|mention)s?\\s+of\\s+(?:it|them|this|that)\\b`),
   re(`\\bnot\\s+(?:in|part\\s+of)\\s+my\\s+(?:training|knowledge|data|sources)\\b`),
   re(`\\b(?:ist|sind)\\s+mir\\s+(?:leider\\s+)?(?:nicht\\s+bekannt|unbekannt)\\b`),
   re(`\\bno\\s+(?:me\\s+)?(?:es|son|resulta|resultan)\\s+conocid[oa]s?\\b`),
@@ -148,17 +154,24 @@ const TRIGGER = new RegExp(
  * Whether the occurrence [start, end) of a brand, inside `clause` (offsets within the clause),
  * is part of a statement that the engine does not know the brand.
  */
-export function isNotKnownStatement(clause: string, start: number, end: number): boolean {
+export function isNotKnownStatement(clause: string, start: number, end: number, soleBrand = false): boolean {
   if (!TRIGGER.test(clause)) return false;
   for (const cue of FIND_CUES) {
     for (const m of matches(cue, clause)) {
-      if (m.end > start) continue;
-      const between = clause.slice(m.end, start);
-      if (COMPARATIVE.test(between)) continue;
-      if (between.trim().length <= 6 || INFO_NEAR.test(between)) return true;
+      if (m.end <= start) {
+        const between = clause.slice(m.end, start);
+        if (COMPARATIVE.test(between)) continue;
+        if (between.trim().length <= 6 || INFO_NEAR.test(between)) return true;
+      } else if (soleBrand && m.start >= end && INFO_NEAR.test(clause.slice(m.end))) {
+        // The brand was named first ("Tise is one I can't find any information on").
+        return true;
+      }
     }
   }
-  for (const cue of AFTER_CUES) for (const m of matches(cue, clause)) if (m.end <= start + 1) return true;
+  // A clause about one brand that says the engine lacks knowledge, whichever comes first: topic-first
+  // phrasing ("As for Aira, I don't know enough about the company", "Over Qwic kon ik geen informatie
+  // vinden", "Sobre a Keeta, não encontrei nenhuma informação") is common in every language.
+  for (const cue of AFTER_CUES) for (const m of matches(cue, clause)) if (m.end <= start + 1 || (soleBrand && m.start >= end)) return true;
   for (const cue of BEFORE_CUES) for (const m of matches(cue, clause)) if (m.start >= end - 1) return true;
   for (const cue of ANY_CUES) {
     cue.lastIndex = 0;

@@ -1,12 +1,14 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { TimestampColumn } from '../core/database/columns';
+import { BigIntColumn, TimestampColumn } from '../core/database/columns';
 import { JsonColumn } from '../core/database/json-column';
 import { RunEntity } from '../runs/run.entity';
 
-export type ExportStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+export type ExportStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'expired';
 
 @Entity({ name: 'exports' })
 @Index('IDX_exports_run', ['runId', 'createdAt'])
+// The sweep's question: which files have expired.
+@Index('IDX_exports_expires', ['expiresAt'], { where: 'expires_at IS NOT NULL' })
 export class ExportEntity {
   @PrimaryColumn('uuid')
   id!: string;
@@ -39,6 +41,21 @@ export class ExportEntity {
 
   @Column({ type: 'text', nullable: true })
   error!: string | null;
+
+  /** The file's name in EXPORT_DIR (file exports). */
+  @Column({ name: 'file_name', type: 'varchar', length: 255, nullable: true })
+  fileName!: string | null;
+
+  @BigIntColumn({ name: 'size_bytes', nullable: true })
+  sizeBytes!: number | null;
+
+  /** Options (bom, raw) and, for a mapper, each delivery's outcome. */
+  @JsonColumn({ nullable: true })
+  details!: Record<string, unknown> | null;
+
+  /** When the file is deleted (EXPORT_TTL_SECONDS after it was written). */
+  @TimestampColumn({ name: 'expires_at', nullable: true })
+  expiresAt!: Date | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

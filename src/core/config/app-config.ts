@@ -63,7 +63,9 @@ export class AppConfig {
   };
   readonly logLevel!: LogLevel;
   readonly exportDir!: string;
+  readonly exports!: { ttlSeconds: number };
   readonly webhookAllowedHosts!: readonly string[];
+  readonly webhook!: { batchSize: number; maxAttempts: number; timeoutMs: number; retryBaseMs: number };
   readonly metricsPort!: number;
   readonly shutdownTimeoutMs!: number;
 
@@ -156,7 +158,9 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     logLevel: e.LOG_LEVEL,
     exportDir: e.EXPORT_DIR,
+    exports: { ttlSeconds: e.EXPORT_TTL_SECONDS },
     webhookAllowedHosts: splitList(e.WEBHOOK_ALLOWED_HOSTS),
+    webhook: { batchSize: e.WEBHOOK_BATCH_SIZE, maxAttempts: e.WEBHOOK_MAX_ATTEMPTS, timeoutMs: e.WEBHOOK_TIMEOUT_MS, retryBaseMs: e.WEBHOOK_RETRY_BASE_MS },
     metricsPort: e.METRICS_PORT,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   });

@@ -232,9 +232,45 @@ export class AppEnv extends DatabaseEnv {
   @Min(1024)
   BODY_MAX_BYTES = 50 * 1024 * 1024;
 
+  /** Where export jobs write their files: shared by the API (which serves them) and the worker (a volume in Docker Compose). */
   @IsString()
   @MinLength(1)
   EXPORT_DIR = './var/exports';
+
+  /** How long an export job's file is kept before it expires and is deleted. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  @Max(365 * 86_400)
+  EXPORT_TTL_SECONDS = 7 * 86_400;
+
+  /** Records per webhook request. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  WEBHOOK_BATCH_SIZE = 500;
+
+  /** Attempts per webhook batch (retried with exponential backoff on network errors, 408, 429 and 5xx). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  WEBHOOK_MAX_ATTEMPTS = 5;
+
+  /** Timeout of one webhook request. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(300_000)
+  WEBHOOK_TIMEOUT_MS = 10_000;
+
+  /** First retry delay of a webhook batch (doubled each attempt, with jitter). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(600_000)
+  WEBHOOK_RETRY_BASE_MS = 1_000;
 
   /** How long a POST's answer is kept for a repeat with the same Idempotency-Key. */
   @Transform(toInt)

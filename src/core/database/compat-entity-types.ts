@@ -12,4 +12,5 @@ export const ENTITY = {
   schedule: 'schedule',
   mappingProfile: 'mapping_profile',
   file: 'file',
+  export: 'export',
 } as const;

@@ -10,6 +10,8 @@ export enum QueueName {
   ProviderOpenai = 'provider-openai',
   ProviderGemini = 'provider-gemini',
   ProviderPerplexity = 'provider-perplexity',
+  /** Export jobs (files and mappers) and the sweep of expired files. */
+  Exports = 'exports',
 }
 
 export const ALL_QUEUES: readonly QueueName[] = Object.values(QueueName);
