@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { CampaignsModule } from './campaigns/campaigns.module';
 import { CoreModule } from './core/core.module';
+import { WorkerMetricsServer } from './core/metrics/worker-metrics.server';
 import { ProcessorCheck } from './core/queue/processor-check';
 import { ExportSweepSync } from './exports/export-sweep-sync.service';
 import { ExportsModule } from './exports/exports.module';
@@ -17,6 +18,6 @@ import { SchedulerSync } from './runs/scheduler-sync.service';
  */
 @Module({
   imports: [CoreModule, DiscoveryModule, CampaignsModule, RunsModule, ExportsModule],
-  providers: [MaintenanceProcessor, OpenaiRunItemProcessor, GeminiRunItemProcessor, PerplexityRunItemProcessor, ExportsProcessor, SchedulerSync, ExportSweepSync, ProcessorCheck],
+  providers: [MaintenanceProcessor, OpenaiRunItemProcessor, GeminiRunItemProcessor, PerplexityRunItemProcessor, ExportsProcessor, SchedulerSync, ExportSweepSync, WorkerMetricsServer, ProcessorCheck],
 })
 export class WorkerModule {}

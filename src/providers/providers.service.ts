@@ -1,5 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { AppConfig, PROVIDER_NAMES } from '../core/config/app-config';
+import { AppMetrics, CIRCUIT_STATE_VALUE } from '../core/metrics/app-metrics';
 import { CircuitBreaker, type CircuitSnapshot } from './circuit-breaker';
 import { GeminiClient } from './clients/gemini.client';
 import { OpenAiClient } from './clients/openai.client';
@@ -22,7 +23,10 @@ export class ProvidersService {
   private readonly breakers: Record<ProviderName, CircuitBreaker>;
   private readonly warned = new Set<string>();
 
-  constructor(private readonly config: AppConfig) {
+  constructor(
+    private readonly config: AppConfig,
+    @Optional() private readonly metrics?: AppMetrics,
+  ) {
     const warn = (provider: ProviderName, model: string): void => {
       const key = `${provider}/${model}`;
       if (this.warned.has(key)) return;
@@ -64,19 +68,35 @@ export class ProvidersService {
   /** Calls the provider unless its circuit is open; a retryable failure counts against it. */
   async invoke(request: PreparedRequest): Promise<ProviderResult> {
     const breaker = this.breakers[request.provider];
+    const labels = { provider: request.provider, model: request.model };
     if (!breaker.tryAcquire()) {
       const { retryAt } = breaker.snapshot();
+      this.metrics?.providerCalls.inc({ ...labels, outcome: 'circuit_open' });
+      this.metrics?.circuitState.set({ provider: request.provider }, CIRCUIT_STATE_VALUE[breaker.state]);
       throw new ProviderError(request.provider, 'circuit_open', 'the circuit is open after consecutive failures', undefined, retryAt ? Math.max(0, retryAt - Date.now()) : undefined);
     }
+    const started = process.hrtime.bigint();
+    const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
     try {
       const result = await this.clients[request.provider].invoke(request);
       breaker.recordSuccess();
+      if (this.metrics) {
+        this.metrics.providerDuration.observe({ ...labels, outcome: 'ok' }, seconds());
+        this.metrics.providerCalls.inc({ ...labels, outcome: 'ok' });
+        if (result.usage.input_tokens) this.metrics.providerTokens.inc({ ...labels, direction: 'input' }, result.usage.input_tokens);
+        if (result.usage.output_tokens) this.metrics.providerTokens.inc({ ...labels, direction: 'output' }, result.usage.output_tokens);
+        if (result.cost_usd) this.metrics.providerCost.inc(labels, result.cost_usd);
+      }
       return result;
     } catch (err) {
       const e = err instanceof ProviderError ? err : new ProviderError(request.provider, 'malformed_response', err instanceof Error ? err.message : String(err));
       if (e.retryable) breaker.recordFailure();
       else breaker.recordNeutral();
+      this.metrics?.providerDuration.observe({ ...labels, outcome: e.code }, seconds());
+      this.metrics?.providerCalls.inc({ ...labels, outcome: e.code });
       throw e;
+    } finally {
+      this.metrics?.circuitState.set({ provider: request.provider }, CIRCUIT_STATE_VALUE[breaker.state]);
     }
   }
 

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { analyzeAnswer } from '../analysis/visibility';
 import { trackedBrands } from './tracked-brands';
 import { CampaignRepository, type Campaign } from '../campaigns';
+import { AppMetrics } from '../core/metrics/app-metrics';
 import { AppConfig } from '../core/config/app-config';
 import { REDIS } from '../core/redis/redis.module';
 import { ProviderError, ProvidersService, type ProviderResult } from '../providers';
@@ -67,6 +68,7 @@ export class RunItemExecutor {
     private readonly runsService: RunsService,
     private readonly config: AppConfig,
     @Inject(REDIS) private readonly redis: Redis,
+    private readonly metrics: AppMetrics,
   ) {
     this.keys = new RunKeys(config.redis.queuePrefix);
     this.bucket = new RedisTokenBucket(redis, this.keys.bucketPrefix());
@@ -100,7 +102,10 @@ export class RunItemExecutor {
     );
     if (cacheTtl > 0) {
       const cached = await this.redis.get(cacheKey);
-      if (cached) return this.store(unit, { ...(JSON.parse(cached) as ProviderResult), cost_usd: 0, latency_ms: 0 }, true, null);
+      if (cached) {
+        this.metrics.cacheHits.inc({ provider: unit.provider });
+        return this.store(unit, { ...(JSON.parse(cached) as ProviderResult), cost_usd: 0, latency_ms: 0 }, true, null);
+      }
     }
 
     const inflight = await this.holdInflight(unit);
@@ -185,9 +190,13 @@ export class RunItemExecutor {
    */
   private async waitForToken(job: Job, token: string | undefined, unit: WorkUnit): Promise<void> {
     const limits = this.config.providers[unit.provider];
+    const started = Date.now();
     for (;;) {
       const { granted, waitMs } = await this.bucket.take(this.keys.bucketName(unit.provider), { qps: limits.qps, burst: limits.burst });
-      if (granted) return;
+      if (granted) {
+        this.metrics.rateLimitWait.observe({ provider: unit.provider }, (Date.now() - started) / 1000);
+        return;
+      }
       if (waitMs > MAX_INLINE_WAIT_MS) {
         await this.items.requeue(unit.id);
         await job.moveToDelayed(Date.now() + waitMs + Math.floor(Math.random() * 500), token);

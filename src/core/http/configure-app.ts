@@ -5,6 +5,7 @@ import { json, type NextFunction, type Request, type Response } from 'express';
 import { AppConfig } from '../config/app-config';
 import { AppException } from '../errors/app.exception';
 import { ErrorCode } from '../errors/error-code';
+import { AppMetrics } from '../metrics/app-metrics';
 import { ProblemDetailsFilter } from '../errors/problem-details.filter';
 import { requestId } from '../logging/logging.module';
 import { rejectForbiddenKeys } from './safe-json';
@@ -87,6 +88,16 @@ export function configureApp(app: NestExpressApplication, streamedRoutes: readon
   // The request id first, so that even a body the parser refuses is answered with it.
   app.use((req: Request & { id?: string }, res: Response, next: NextFunction) => {
     req.id = requestId(req, res);
+    next();
+  });
+  // Request durations by route template (Express' matched route, never the raw URL: bounded labels).
+  const metrics = app.get(AppMetrics);
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const end = metrics.httpDuration.startTimer({ method: req.method });
+    res.once('finish', () => {
+      const route = (req.route as { path?: string } | undefined)?.path;
+      end({ route: route ? `${req.baseUrl}${route}` : req.path === '/metrics' ? '/metrics' : 'unmatched', status: String(res.statusCode) });
+    });
     next();
   });
   app.use(refuseUnknownBodyTypes);
