@@ -5,6 +5,7 @@ import { ApiKeyGuard } from './core/auth/api-key.guard';
 import { CoreModule } from './core/core.module';
 import { ProblemDetailsFilter } from './core/errors/problem-details.filter';
 import { IdempotencyInterceptor } from './core/http/idempotency.interceptor';
+import { RateLimitGuard } from './core/http/rate-limit.guard';
 import { createValidationPipe } from './core/http/validation';
 import { ExportsModule } from './exports/exports.module';
 import { HealthModule } from './health/health.module';
@@ -20,6 +21,8 @@ export const API_STREAMED_BODY_ROUTES: readonly string[] = [...STREAMED_BODY_ROU
   imports: [CoreModule, HealthModule, CampaignsModule, IngestModule, RunsModule, ExportsModule],
   providers: [
     { provide: APP_GUARD, useClass: ApiKeyGuard },
+    // After the key guard (guards run in the order registered): only valid keys are counted.
+    { provide: APP_GUARD, useClass: RateLimitGuard },
     { provide: APP_PIPE, useFactory: createValidationPipe },
     { provide: APP_FILTER, useClass: ProblemDetailsFilter },
     { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
