@@ -45,6 +45,8 @@ export class AppConfig {
     uploadMaxRows: number;
     rateLimitPerMinute: number;
     idempotencyTtlSeconds: number;
+    corsOrigins: readonly string[];
+    requestTimeoutMs: number;
   };
   readonly db!: DatabaseConfig;
   readonly redis!: { url: string; queuePrefix: string };
@@ -135,6 +137,8 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       uploadMaxUncompressedBytes: e.UPLOAD_MAX_UNCOMPRESSED_BYTES,
       uploadMaxRows: e.UPLOAD_MAX_ROWS,
       rateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
+      corsOrigins: splitList(e.CORS_ORIGINS),
+      requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
       idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
     },
     db: databaseConfig(e),

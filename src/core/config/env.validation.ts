@@ -278,6 +278,18 @@ export class AppEnv extends DatabaseEnv {
   @Min(60)
   IDEMPOTENCY_TTL_SECONDS = 86_400;
 
+  /** Origins allowed to call the API from a browser (comma-separated; `*` for any; empty: no CORS headers). */
+  @IsOptional()
+  @IsString()
+  CORS_ORIGINS = '';
+
+  /** How long a client may take to send a whole request (headers and body); a slow sender is cut off after it. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(3_600_000)
+  REQUEST_TIMEOUT_MS = 120_000;
+
   /** Requests per minute per API key; 0 disables the limit. */
   @Transform(toInt)
   @IsInt()

@@ -2,6 +2,7 @@ import { HttpStatus, type INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { json, type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
 import { AppConfig } from '../config/app-config';
 import { AppException } from '../errors/app.exception';
 import { ErrorCode } from '../errors/error-code';
@@ -83,6 +84,25 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
 export function configureApp(app: NestExpressApplication, streamedRoutes: readonly string[] = []): void {
   const config = app.get(AppConfig);
   app.disable('x-powered-by');
+  // Security headers (helmet's defaults: nosniff, frame-ancestors none, HSTS, no referrer, …). The
+  // Swagger UI at /docs needs inline styles and its own scripts; the JSON API needs no more than 'none'.
+  const apiHeaders = helmet({ contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } } });
+  const docsHeaders = helmet({ contentSecurityPolicy: { directives: { styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'] } } });
+  app.use((req: Request, res: Response, next: NextFunction) => (req.path === '/docs' || req.path.startsWith('/docs/') ? docsHeaders(req, res, next) : apiHeaders(req, res, next)));
+  if (config.http.corsOrigins.length) {
+    app.enableCors({
+      origin: config.http.corsOrigins.includes('*') ? '*' : [...config.http.corsOrigins],
+      methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+      allowedHeaders: ['Content-Type', 'X-API-Key', 'Authorization', 'Idempotency-Key', 'X-Request-Id'],
+      exposedHeaders: ['X-Request-Id', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Content-Disposition', 'Idempotent-Replayed'],
+      maxAge: 600,
+    });
+  }
+  // A client that trickles its request (slowloris) is cut off; responses (downloads, event streams) are not limited.
+  const server = app.getHttpServer();
+  server.requestTimeout = config.http.requestTimeoutMs;
+  server.headersTimeout = Math.min(60_000, config.http.requestTimeoutMs);
+  server.keepAliveTimeout = 65_000;
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   app.set('query parser', 'simple');
   // The request id first, so that even a body the parser refuses is answered with it.
