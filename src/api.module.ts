@@ -7,6 +7,7 @@ import { ProblemDetailsFilter } from './core/errors/problem-details.filter';
 import { IdempotencyInterceptor } from './core/http/idempotency.interceptor';
 import { RateLimitGuard } from './core/http/rate-limit.guard';
 import { createValidationPipe } from './core/http/validation';
+import { QueueBoardModule } from './core/queue/queue-board.module';
 import { ExportsModule } from './exports/exports.module';
 import { HealthModule } from './health/health.module';
 import { STREAMED_BODY_ROUTES } from './ingest/ingest.controller';
@@ -18,7 +19,7 @@ export const API_STREAMED_BODY_ROUTES: readonly string[] = [...STREAMED_BODY_ROU
 
 /** The API process: feature modules with their controllers; queues are producers only (no processor here). */
 @Module({
-  imports: [CoreModule, HealthModule, CampaignsModule, IngestModule, RunsModule, ExportsModule],
+  imports: [CoreModule, HealthModule, CampaignsModule, IngestModule, RunsModule, ExportsModule, QueueBoardModule],
   providers: [
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     // After the key guard (guards run in the order registered): only valid keys are counted.

@@ -18,6 +18,17 @@ export function presentedKey(req: Pick<Request, 'headers'>): string | undefined 
   return m?.[1];
 }
 
+/** Whether a presented key is one of the configured keys (constant-time against every one). */
+export function keyMatcher(apiKeys: readonly string[]): (key: string) => boolean {
+  const keys = apiKeys.map(digest);
+  return (key: string): boolean => {
+    const d = digest(key);
+    let ok = false;
+    for (const k of keys) ok = timingSafeEqual(d, k) || ok;
+    return ok;
+  };
+}
+
 /**
  * Every route needs a key from API_KEYS unless marked @Public(). Keys are compared as SHA-256
  * digests with timingSafeEqual against every configured key, so neither the length nor the
@@ -25,13 +36,13 @@ export function presentedKey(req: Pick<Request, 'headers'>): string | undefined 
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  private readonly keys: Buffer[];
+  private readonly matches: (key: string) => boolean;
 
   constructor(
     private readonly reflector: Reflector,
     config: AppConfig,
   ) {
-    this.keys = config.apiKeys.map(digest);
+    this.matches = keyMatcher(config.apiKeys);
   }
 
   canActivate(context: ExecutionContext): boolean {
@@ -49,10 +60,4 @@ export class ApiKeyGuard implements CanActivate {
     );
   }
 
-  private matches(key: string): boolean {
-    const d = digest(key);
-    let ok = false;
-    for (const k of this.keys) ok = timingSafeEqual(d, k) || ok;
-    return ok;
-  }
 }

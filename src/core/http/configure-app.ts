@@ -13,7 +13,7 @@ import { rejectForbiddenKeys } from './safe-json';
 
 export const API_PREFIX = 'api/v1';
 /** Routes outside the prefix. */
-const UNPREFIXED = ['healthz', 'readyz', 'metrics'];
+const UNPREFIXED = ['healthz', 'readyz', 'metrics', 'admin/queues', 'admin/queues/{*path}'];
 
 /** Body types some route accepts: JSON (and JSON Lines for imports) and multipart uploads. */
 const ACCEPTED_BODY_TYPES = /^(application\/(json|[\w.+-]+\+json|x-ndjson|jsonl|x-jsonlines)|multipart\/form-data)$/i;
@@ -88,7 +88,13 @@ export function configureApp(app: NestExpressApplication, streamedRoutes: readon
   // Swagger UI at /docs needs inline styles and its own scripts; the JSON API needs no more than 'none'.
   const apiHeaders = helmet({ contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } } });
   const docsHeaders = helmet({ contentSecurityPolicy: { directives: { styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'] } } });
-  app.use((req: Request, res: Response, next: NextFunction) => (req.path === '/docs' || req.path.startsWith('/docs/') ? docsHeaders(req, res, next) : apiHeaders(req, res, next)));
+  // Bull Board's UI (/admin/queues) runs an inline bootstrap script.
+  const boardHeaders = helmet({ contentSecurityPolicy: { directives: { scriptSrc: ["'self'", "'unsafe-inline'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'], fontSrc: ["'self'", 'data:'] } } });
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (req.path === '/docs' || req.path.startsWith('/docs/')) return docsHeaders(req, res, next);
+    if (req.path === '/admin/queues' || req.path.startsWith('/admin/queues/')) return boardHeaders(req, res, next);
+    return apiHeaders(req, res, next);
+  });
   if (config.http.corsOrigins.length) {
     app.enableCors({
       origin: config.http.corsOrigins.includes('*') ? '*' : [...config.http.corsOrigins],
