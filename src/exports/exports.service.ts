@@ -156,7 +156,10 @@ export class ExportsService {
     const job = await this.jobs.create({ id: newId(), runId: run.id, format: req.format, mapperName: req.mapper ?? null, config });
     // The mapper's secret travels in the job (Redis), never in the database.
     const data: ExportJobData = { exportId: job.id, mapperConfig: secretConfig };
-    await this.queue.add(ExportsJob.Export, data, { jobId: job.id, attempts: 3, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: 100, removeOnFail: 100 });
+    // A mapper's job is removed as soon as it ends, so that its secret does not linger in Redis
+    // (the export's record keeps the outcome).
+    const keep = secretConfig === null ? 100 : true;
+    await this.queue.add(ExportsJob.Export, data, { jobId: job.id, attempts: 3, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: keep, removeOnFail: keep });
     return job;
   }
 
@@ -235,11 +238,12 @@ export class ExportsService {
     const { campaign } = await this.runWithCampaign(job.runId);
     try {
       const result = await mapper.deliver(this.source.records(job.runId, campaign, { raw: false }), config, { exportId: job.id, runId: job.runId, logger: this.logger });
-      const failed = result.failed > 0;
+      const failedBatches = result.deliveries.filter((d) => d.status === 'failed').length;
+      const failed = failedBatches > 0;
       await this.jobs.finish(job.id, {
         status: failed ? 'failed' : 'succeeded',
         rowCount: result.rows,
-        error: failed ? `${result.failed} of ${result.deliveries.length} batches were not delivered` : null,
+        error: failed ? `${failedBatches} of ${result.deliveries.length} batches (${result.failed} of ${result.rows} records) were not delivered` : null,
         details: { delivered: result.delivered, failed: result.failed, deliveries: result.deliveries },
       });
       return { status: failed ? 'failed' : 'succeeded', rows: result.rows };

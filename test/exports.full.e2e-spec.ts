@@ -1,0 +1,3 @@
+import { exportsSuite } from './suites/exports.suite';
+
+exportsSuite(__filename, 'full');
