@@ -77,6 +77,42 @@ describe('entrypoints as processes', () => {
     }
   });
 
+  it('ends open progress streams on SIGTERM instead of waiting for them, and exits 0 at once', async () => {
+    const port = await freePort();
+    const p = spawnEntrypoint('main', { ...base(), PORT: String(port), HOST: '127.0.0.1', OPENAI_API_KEY: 'sk-never-called' });
+    const key = { 'X-API-Key': 'process-test-key-123', 'Content-Type': 'application/json' };
+    try {
+      await p.waitFor(/API listening/);
+      const api = `http://127.0.0.1:${port}/api/v1`;
+      const campaign = (await (await fetch(`${api}/campaigns`, { method: 'POST', headers: key, body: JSON.stringify({ name: `sse ${randomBytes(4).toString('hex')}` }) })).json()) as { id: string };
+      const run = (await (await fetch(`${api}/runs`, { method: 'POST', headers: key, body: JSON.stringify({ campaign_id: campaign.id, providers: [{ provider: 'openai', model: 'gpt-5-mini' }] }) })).json()) as { id?: string };
+      expect(run.id).toBeDefined();
+      // A run that never starts: its stream would stay open for ever.
+      const ended = new Promise<string>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: `/api/v1/runs/${run.id}/events`, headers: key }, (res) => {
+          let data = '';
+          res.on('data', (c: Buffer) => {
+            data += c.toString();
+            if (data.includes('event: progress')) p.child.kill('SIGTERM');
+          });
+          res.on('end', () => resolve(data));
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      const started = Date.now();
+      expect(await ended).toContain('event: progress');
+      const { code } = await p.exited;
+      expect(code).toBe(0);
+      // Well inside SHUTDOWN_TIMEOUT_MS (10 s).
+      expect(Date.now() - started).toBeLessThan(8000);
+      expect(p.output()).toMatch(/api: shutdown complete/);
+    } finally {
+      p.child.kill('SIGKILL');
+    }
+  });
+
   it('the worker starts (no HTTP server), and exits 0 on SIGTERM', async () => {
     const p = spawnEntrypoint('worker', base());
     try {

@@ -1,4 +1,4 @@
-import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { Observable } from 'rxjs';
 import { CampaignRepository, PersonaRepository, QuestionRepository, TopicRepository, type Persona } from '../campaigns';
@@ -35,9 +35,11 @@ export interface MessageEventLike {
  * lock shared by every API and worker process; the database stays the source of truth.
  */
 @Injectable()
-export class RunsService {
+export class RunsService implements BeforeApplicationShutdown {
   private readonly logger = new Logger('Runs');
   private readonly keys: RunKeys;
+  /** Open progress streams, ended at shutdown. */
+  private readonly streams = new Set<() => void>();
 
   constructor(
     private readonly runs: RunRepository,
@@ -340,10 +342,22 @@ export class RunsService {
         if (!stopped) timer = setTimeout(() => void tick(), intervalMs);
       };
       void tick();
+      const end = (): void => subscriber.complete();
+      this.streams.add(end);
       return () => {
         stopped = true;
+        this.streams.delete(end);
         if (timer) clearTimeout(timer);
       };
     });
+  }
+
+  /**
+   * Ends every open progress stream when the process shuts down: the HTTP server waits for open
+   * responses before it closes, and a stream would hold it until SHUTDOWN_TIMEOUT_MS. A browser's
+   * EventSource reconnects by itself, to another API process.
+   */
+  beforeApplicationShutdown(): void {
+    for (const end of [...this.streams]) end();
   }
 }
