@@ -65,4 +65,22 @@ export class ExportJobCompatRepository extends ExportJobRepository {
     if (!j || j.status !== 'succeeded') return;
     await this.put({ ...j, status: 'expired' }, 'status_changed');
   }
+
+  async unfinished(before: Date, limit: number): Promise<ExportJob[]> {
+    const out: ExportJob[] = [];
+    for (const status of ['queued', 'running']) {
+      for (let offset = 0; out.length < limit; offset += 500) {
+        const p = await this.store.list<Doc>(ENTITY.export, { where: { status }, page: { limit: 500, offset } });
+        for (const d of p.items) if (new Date(d.createdAt) < before && out.length < limit) out.push(revive(d));
+        if (p.items.length < 500) break;
+      }
+    }
+    return out;
+  }
+
+  async requeue(id: string): Promise<void> {
+    const j = await this.findById(id);
+    if (!j || j.status !== 'running') return;
+    await this.put({ ...j, status: 'queued' }, 'status_changed');
+  }
 }

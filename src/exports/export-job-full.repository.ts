@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, LessThan, Repository } from 'typeorm';
+import { DataSource, In, LessThan, Repository } from 'typeorm';
 import { ExportEntity } from './export.entity';
 import { ExportJob, ExportJobRepository, ExportOutcome, NewExportJob } from './export-job.repository';
 
@@ -69,5 +69,13 @@ export class ExportJobFullRepository extends ExportJobRepository {
 
   async markExpired(id: string): Promise<void> {
     await this.repo.update({ id, status: 'succeeded' }, { status: 'expired', fileUrl: null });
+  }
+
+  async unfinished(before: Date, limit: number): Promise<ExportJob[]> {
+    return (await this.repo.find({ where: { status: In(['queued', 'running']), createdAt: LessThan(before) }, order: { createdAt: 'ASC' }, take: limit })).map(toJob);
+  }
+
+  async requeue(id: string): Promise<void> {
+    await this.repo.update({ id, status: 'running' }, { status: 'queued' });
   }
 }

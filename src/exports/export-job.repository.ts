@@ -42,4 +42,8 @@ export abstract class ExportJobRepository {
   /** Succeeded exports whose file expired before `now`. */
   abstract expired(now: Date, limit: number): Promise<ExportJob[]>;
   abstract markExpired(id: string): Promise<void>;
+  /** Queued or running exports created before `before` (candidates for a lost queue job). */
+  abstract unfinished(before: Date, limit: number): Promise<ExportJob[]>;
+  /** running → queued, to be picked up again. */
+  abstract requeue(id: string): Promise<void>;
 }

@@ -256,8 +256,36 @@ export class ExportsService {
     }
   }
 
-  /** Deletes the files of expired exports and marks them expired. */
-  async sweep(now = new Date()): Promise<{ expired: number }> {
+  /**
+   * The database is the source of truth for exports too: an export still queued or running a while
+   * after it was created, whose queue job is gone (Redis lost it, or it ended without recording an
+   * outcome), is queued again; a mapper's export cannot be (its secret was only in the job) and is
+   * marked failed instead.
+   */
+  async recoverLost(now = new Date(), graceMs = 10 * 60_000): Promise<{ requeued: number; failed: number }> {
+    let requeued = 0;
+    let failed = 0;
+    for (const job of await this.jobs.unfinished(new Date(now.getTime() - graceMs), 500)) {
+      const queued = await this.queue.getJob(job.id);
+      const state = queued ? await queued.getState() : 'missing';
+      if (state === 'waiting' || state === 'active' || state === 'delayed' || state === 'prioritized' || state === 'waiting-children') continue;
+      if (queued) await queued.remove().catch(() => undefined);
+      if (job.mapperName) {
+        await this.jobs.finish(job.id, { status: 'failed', rowCount: null, error: 'the queued job was lost, and the mapper configuration with it; create the export again' });
+        failed++;
+        continue;
+      }
+      await this.jobs.requeue(job.id);
+      await this.queue.add(ExportsJob.Export, { exportId: job.id, mapperConfig: null } satisfies ExportJobData, { jobId: job.id, attempts: 3, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: 100, removeOnFail: 100 });
+      requeued++;
+    }
+    if (requeued || failed) this.logger.warn({ requeued, failed }, `exports whose queue job was lost: ${requeued} queued again, ${failed} failed`);
+    return { requeued, failed };
+  }
+
+  /** Deletes the files of expired exports and marks them expired; recovers exports whose job was lost. */
+  async sweep(now = new Date()): Promise<{ expired: number; requeued: number; failed: number }> {
+    const recovered = await this.recoverLost(now);
     let expired = 0;
     for (;;) {
       const batch = await this.jobs.expired(now, 100);
@@ -269,6 +297,6 @@ export class ExportsService {
       if (batch.length < 100) break;
     }
     if (expired) this.logger.log({ expired }, `${expired} export files expired`);
-    return { expired };
+    return { expired, ...recovered };
   }
 }
