@@ -26,6 +26,24 @@ export function preflightConfig(): void {
  * BullMQ workers finish or release their jobs; connections close), then exit. A second signal, or
  * the timeout, exits at once.
  */
+/**
+ * Node keeps serving requests that arrive on open keep-alive connections after `server.close()`,
+ * so busy clients would hold the process until the shutdown timeout. From the signal on, every
+ * answer says `Connection: close`, and idle connections are closed as they become idle.
+ */
+function drainKeepAlive(app: INestApplicationContext): void {
+  const getServer = (app as { getHttpServer?: () => unknown }).getHttpServer;
+  if (typeof getServer !== 'function') return;
+  const server = getServer.call(app) as import('node:http').Server | undefined;
+  if (!server || typeof server.on !== 'function') return;
+  server.prependListener('request', (_req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+    if (!res.headersSent) res.setHeader('Connection', 'close');
+  });
+  server.closeIdleConnections();
+  const idle = setInterval(() => server.closeIdleConnections(), 100);
+  idle.unref();
+}
+
 export function installShutdown(app: INestApplicationContext, timeoutMs: number, name: string): void {
   let closing = false;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -37,6 +55,7 @@ export function installShutdown(app: INestApplicationContext, timeoutMs: number,
       process.exit(1);
     }, timeoutMs);
     timer.unref();
+    drainKeepAlive(app);
     app.close().then(
       () => {
         console.error(JSON.stringify({ level: 'info', msg: `${name}: shutdown complete`, time: Date.now() }));

@@ -103,7 +103,13 @@ export class ImportItemParser {
 
   private cached<T>(cache: Map<string, Checked<T>>, plain: unknown, check: (plain: unknown) => Checked<T>): Checked<T> {
     // JSON text as the key: equal parts are equal strings (the body gave them in one key order).
-    const key = JSON.stringify(plain) ?? '';
+    let key: string;
+    try {
+      key = JSON.stringify(plain) ?? '';
+    } catch {
+      // Too deep to serialize (a RangeError): checked without the cache; the check refuses it.
+      return check(plain);
+    }
     const hit = cache.get(key);
     if (hit) return hit;
     const result = check(plain);

@@ -92,8 +92,22 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (exception instanceof HttpException) return fromHttpException(exception);
     const mw = typeof exception === 'object' && exception !== null ? fromMiddleware(exception) : undefined;
     if (mw) return mw;
+    const unstorable = fromUnstorableText(exception);
+    if (unstorable) return unstorable;
     return new AppException(ErrorCode.Internal, HttpStatus.INTERNAL_SERVER_ERROR, 'An unexpected error occurred; it has been logged');
   }
+}
+
+/**
+ * Text PostgreSQL cannot store, whichever route sent it: a NUL character (U+0000) in a text column
+ * (22021) or in a JSON document (22P05). The statement was refused, so nothing was written; the
+ * client sent it, so it is a 400, not a 500.
+ */
+function fromUnstorableText(exception: unknown): AppException | undefined {
+  const e = exception as { code?: string; driverError?: { code?: string } } | null;
+  const code = e?.code ?? e?.driverError?.code;
+  if (code !== '22021' && code !== '22P05') return undefined;
+  return new AppException(ErrorCode.ValidationFailed, HttpStatus.BAD_REQUEST, 'The request holds a character that cannot be stored (U+0000, NUL); remove it and send it again');
 }
 
 export function toProblemBody(problem: AppException, req: Request & { id?: string }): ProblemDetailsDto {
