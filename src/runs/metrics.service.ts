@@ -23,7 +23,7 @@ const keyString = (key: Record<string, string | null> | null): string => JSON.st
 
 /**
  * Visibility metrics (docs/ANALYSIS.md, "Metrics"): the database adds up the analysis' columns
- * (RunMetricsRepository: one scan of a run's answers, no JSON read), and this service turns the
+ * (RunMetricsRepository: three statements, each a scan of a run's answers, no JSON read), and this service turns the
  * counts into rates, Wilson intervals and shares of voice, so both database modes share the
  * arithmetic. Also re-scoring: the analysis of stored answers made again with the campaign's
  * current brand, aliases, domains and competitors, without calling any provider.
