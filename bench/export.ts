@@ -37,6 +37,7 @@
  *                     slow export is timed instead of cut; the export job too; the checks keep the app's 60 s]
  *   BENCH_CPU_PROF    a directory: the API runs with --cpu-prof there, and each timed download's
  *                     top self-time functions and packages (its samples only) are printed
+ *   BENCH_API_NODE_OPTIONS  extra node flags for the API processes (e.g. --max-old-space-size=128)
  *   BENCH_KEEP_SCHEMA 1 = seed into bench_export_kept_<mode> and keep it; a later run with it set reuses
  *                     that schema when it holds every size (drop it by hand)
  */
@@ -171,6 +172,7 @@ function entry(name: 'main' | 'worker'): string[] {
 async function spawnProc(name: 'main' | 'worker', env: Record<string, string>, profile?: string): Promise<Proc> {
   const port = await freePort();
   const args = entry(name);
+  if (name === 'main' && process.env.BENCH_API_NODE_OPTIONS) args.unshift(...process.env.BENCH_API_NODE_OPTIONS.split(' ').filter(Boolean));
   if (profile && CPU_PROF) {
     mkdirSync(CPU_PROF, { recursive: true });
     args.unshift('--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`, `--cpu-prof-name=${profile}.cpuprofile`);
@@ -1213,9 +1215,10 @@ const stopAll = async (): Promise<void> => {
   await Promise.all([...live].map((p) => stopProc(p)));
 };
 
-process.on('SIGINT', () => {
-  void stopAll().then(() => process.exit(130));
-});
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.on(signal, () => {
+    void stopAll().then(() => process.exit(130));
+  });
 
 main()
   .then(() => process.exit(0))

@@ -15,7 +15,10 @@ async function bootstrap(): Promise<void> {
   configureApp(app, API_STREAMED_BODY_ROUTES);
   const config = app.get(AppConfig);
   installShutdown(app, config.shutdownTimeoutMs, 'api');
-  await app.listen(config.http.port, config.http.host);
+  // Nest types listen(port, host, callback) but hands every argument to Node's
+  // server.listen(port, host, backlog, callback).
+  const listen = app.listen.bind(app) as unknown as (port: number, host: string, backlog: number) => Promise<unknown>;
+  await listen(config.http.port, config.http.host, config.http.backlog);
   app.get(Logger).log(`API listening on http://${config.http.host}:${config.http.port} (docs at /docs)`, 'Bootstrap');
 }
 

@@ -3,17 +3,23 @@ import { Logger } from '@nestjs/common';
 import { Job, UnrecoverableError } from 'bullmq';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
+import { AppConfig } from '../core/config/app-config';
 import { QueueName } from '../core/queue/queue-names';
+import { configureWorker } from '../core/queue/worker-options';
 import { ExportJobData, ExportsJob } from './exports.jobs';
 import { ExportsService } from './exports.service';
 
 /** The exports queue's consumer: export jobs and the sweep of expired files. Listed only in WorkerModule. */
-@Processor(QueueName.Exports, { concurrency: 2 })
+@Processor(QueueName.Exports)
 export class ExportsProcessor extends WorkerHost {
   private readonly logger = new Logger(ExportsProcessor.name);
 
-  constructor(private readonly exports: ExportsService) {
+  constructor(
+    private readonly exports: ExportsService,
+    config: AppConfig,
+  ) {
     super();
+    configureWorker(ExportsProcessor, config, { concurrency: config.exports.concurrency });
   }
 
   @OnWorkerEvent('error')

@@ -8,6 +8,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { CampaignRepository } from '../campaigns';
 import { AppConfig } from '../core/config/app-config';
+import { AppMetrics } from '../core/metrics/app-metrics';
 import { newId } from '../core/database/ids';
 import { AppException } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
@@ -101,6 +102,7 @@ export class ExportsService {
     private readonly mappers: MapperRegistry,
     private readonly config: AppConfig,
     @InjectQueue(QueueName.Exports) private readonly queue: Queue,
+    private readonly appMetrics: AppMetrics,
   ) {}
 
   private async runWithCampaign(runId: string): Promise<{ run: Run; campaign: { id: string; name: string } }> {
@@ -194,6 +196,19 @@ export class ExportsService {
     if (!job) return { status: 'missing', rows: null };
     if (job.status !== 'queued' && job.status !== 'running') return { status: job.status, rows: job.rowCount };
     await this.jobs.markRunning(job.id);
+    const target = job.mapperName ?? job.format;
+    try {
+      const outcome = await this.write(job, data, attempt);
+      this.appMetrics.exports.inc({ target, outcome: outcome.status });
+      return outcome;
+    } catch (err) {
+      this.appMetrics.exports.inc({ target, outcome: 'retried' });
+      throw err;
+    }
+  }
+
+  /** Writes the file or delivers through the mapper; throws to be retried unless this is the last attempt. */
+  private async write(job: ExportJob, data: ExportJobData, attempt: { last: boolean }): Promise<{ status: string; rows: number | null }> {
     const format = job.format as ExportFormat;
     try {
       if (job.mapperName) return await this.deliver(job, data);

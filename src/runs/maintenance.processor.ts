@@ -3,7 +3,9 @@ import { Logger } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { Job, UnrecoverableError } from 'bullmq';
+import { AppConfig } from '../core/config/app-config';
 import { QueueName } from '../core/queue/queue-names';
+import { configureWorker } from '../core/queue/worker-options';
 import { RunReconciler } from './run-reconciler';
 import { RunMetricsService } from './metrics.service';
 import { MaintenanceJob, RescoreJobData, ScheduledRunJobData } from './runs.jobs';
@@ -18,8 +20,10 @@ export class MaintenanceProcessor extends WorkerHost {
     private readonly reconciler: RunReconciler,
     private readonly schedules: SchedulesService,
     private readonly metrics: RunMetricsService,
+    config: AppConfig,
   ) {
     super();
+    configureWorker(MaintenanceProcessor, config);
   }
 
   @OnWorkerEvent('error')

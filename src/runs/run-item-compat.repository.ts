@@ -259,7 +259,7 @@ export class RunItemCompatRepository extends RunItemRepository {
     return rows.map((r) => ({ id: String(r.run_item_id), runId: String(r.run_id), provider: r.provider as ProviderName }));
   }
 
-  async list(runId: string, filter: RunItemFilter, page: PageRequest): Promise<Page<RunItemView>> {
+  async list(runId: string, filter: RunItemFilter, page: PageRequest, knownTotal?: number): Promise<Page<RunItemView>> {
     const params: unknown[] = [runId];
     const where = ['run_id = $1'];
     const add = (sql: (p: string) => string, value: unknown): void => {
@@ -273,12 +273,12 @@ export class RunItemCompatRepository extends RunItemRepository {
     if (filter.mentioned !== undefined) add((p) => `((${this.doc}) #>> '{analysis,brand_mentioned}')::boolean = ${p}`, filter.mentioned);
     if (filter.q) add((p) => `text_search @@ websearch_to_tsquery('simple'::regconfig, ${p})`, filter.q);
     const whereSql = where.join(' AND ');
-    const [c] = await this.q(`SELECT count(*)::int AS n FROM ${this.table} WHERE ${whereSql}`, params);
+    const total = knownTotal ?? Number((await this.q(`SELECT count(*)::int AS n FROM ${this.table} WHERE ${whereSql}`, params))[0].n);
     const rows = await this.q<{ status: string; payload: unknown }>(
       `SELECT status, payload FROM ${this.table} WHERE ${whereSql} ORDER BY seq LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
       [...params, page.limit, page.offset],
     );
-    return { items: rows.map((r) => toView(r.status as RunItemStatus, parseJson<ItemDoc>(r.payload))), total: Number(c.n), ...page };
+    return { items: rows.map((r) => toView(r.status as RunItemStatus, parseJson<ItemDoc>(r.payload))), total, ...page };
   }
 }
 

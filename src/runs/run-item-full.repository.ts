@@ -263,7 +263,7 @@ export class RunItemFullRepository extends RunItemRepository {
     return rows.map((r) => ({ id: String(r.id), runId: String(r.run_id), provider: r.provider as ProviderName }));
   }
 
-  async list(runId: string, filter: RunItemFilter, page: PageRequest): Promise<Page<RunItemView>> {
+  async list(runId: string, filter: RunItemFilter, page: PageRequest, knownTotal?: number): Promise<Page<RunItemView>> {
     const params: unknown[] = [runId];
     const where = ['ri.run_id = $1'];
     const add = (sql: (p: string) => string, value: unknown): void => {
@@ -280,7 +280,8 @@ export class RunItemFullRepository extends RunItemRepository {
     const whereSql = where.join(' AND ');
     const onlyStatus = !filter.provider && !filter.topicId && !filter.personaId && filter.mentioned === undefined && !filter.q;
     let total: number;
-    if (onlyStatus) {
+    if (knownTotal !== undefined) total = knownTotal;
+    else if (onlyStatus) {
       const counts = await this.countByStatus(runId);
       total = filter.status ? counts[filter.status] : counts.total;
     } else {

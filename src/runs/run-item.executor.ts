@@ -214,11 +214,13 @@ export class RunItemExecutor {
     const log = { run_id: unit.runId, run_item_id: unit.id, job_id: job.id, provider: unit.provider, code: e.code, attempt: job.attemptsMade + 1 };
     const message = `${e.code}${e.status ? ` (HTTP ${e.status})` : ''}: ${e.message}`;
     if (e.retryable && !last) {
+      this.metrics.runItems.inc({ provider: unit.provider, outcome: 'retried', code: e.code });
       await this.items.recordRetry(unit.id, message);
       this.logger.debug(log, `retryable provider error: ${e.message}`);
       throw e;
     }
     await this.items.fail(unit.id, e.retryable ? `${message} (gave up after ${attempts} attempts)` : message);
+    this.metrics.runItems.inc({ provider: unit.provider, outcome: 'failed', code: e.code });
     this.logger.warn(log, `run item failed: ${message}`);
     await this.runsService.finishIfDone(unit.runId);
     return 'failed';
@@ -234,6 +236,7 @@ export class RunItemExecutor {
     const stored = await this.items.complete(unit, result, analysis, cacheHit);
     if (paidKey) await this.redis.del(paidKey);
     if (!stored) this.logger.debug({ run_id: unit.runId, run_item_id: unit.id }, 'item already had its answer');
+    else this.metrics.runItems.inc({ provider: unit.provider, outcome: 'succeeded', code: '' });
     await this.runsService.finishIfDone(unit.runId);
     return stored ? 'succeeded' : 'stored';
   }

@@ -1,18 +1,15 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
-import type { WorkerOptions } from 'bullmq';
 import { Job, UnrecoverableError } from 'bullmq';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { AppConfig, ProviderName } from '../core/config/app-config';
 import { QueueName } from '../core/queue/queue-names';
+import { configureWorker } from '../core/queue/worker-options';
 import { ProviderError } from '../providers';
 import { ItemOutcome, RunItemExecutor } from './run-item.executor';
 import { RUN_ITEM_BACKOFF } from './run-queues';
 import { RunItemJobData } from './runs.jobs';
-
-/** @nestjs/bullmq reads a processor's worker options from this metadata when the module initializes. */
-const WORKER_METADATA = 'bullmq:worker_metadata';
 
 /**
  * A provider queue's consumer: validates the job's data and hands the item to the executor. The
@@ -28,14 +25,10 @@ abstract class RunItemProcessor extends WorkerHost {
     provider: ProviderName,
   ) {
     super();
-    const options: Partial<WorkerOptions> = {
+    configureWorker(new.target, config, {
       concurrency: config.providers[provider].concurrency,
-      stalledInterval: config.runs.stalledIntervalMs,
-      lockDuration: config.runs.lockDurationMs,
-      maxStalledCount: 2,
       settings: { backoffStrategy: (attemptsMade, type, err) => (type === RUN_ITEM_BACKOFF ? executor.backoff(attemptsMade, type, err) : 1000) },
-    };
-    Reflect.defineMetadata(WORKER_METADATA, options, new.target);
+    });
   }
 
   private readonly logger = new Logger('RunItemWorker');

@@ -177,5 +177,6 @@ export abstract class RunItemRepository {
   abstract requeueFailed(runId: string, tx?: Tx): Promise<ActiveItemRef[]>;
   /** The queued or running items of a run (about 60 bytes each: 100,000 fit in a few MB). */
   abstract activeItems(runId: string): Promise<ActiveItemRef[]>;
-  abstract list(runId: string, filter: RunItemFilter, page: PageRequest): Promise<Page<RunItemView>>;
+  /** A page of items; `knownTotal`, when the caller has it, is the page's total (no count is run). */
+  abstract list(runId: string, filter: RunItemFilter, page: PageRequest, knownTotal?: number): Promise<Page<RunItemView>>;
 }

@@ -37,6 +37,8 @@ export interface MessageEventLike {
 @Injectable()
 export class RunsService implements BeforeApplicationShutdown {
   private readonly logger = new Logger('Runs');
+  /** Summary computations in flight in this process, by run and status. */
+  private readonly figuresInFlight = new Map<string, Promise<SummaryFigures>>();
   private readonly keys: RunKeys;
   /** Open progress streams, ended at shutdown. */
   private readonly streams = new Set<() => void>();
@@ -265,29 +267,77 @@ export class RunsService implements BeforeApplicationShutdown {
   }
 
   /**
-   * The figures of a run's summary, computed at most once a second per run across every API
-   * process (cached in Redis; a run of 100,000 items costs a few index scans a second at most).
+   * The figures of a run's summary (counts by status, cost, recent errors), shared by every API
+   * process through Redis and computed about once a second per run however many clients ask:
+   * - a copy younger than a second (ten for a finished run) is served as it is;
+   * - an older copy is still served at once (stale while revalidating), while one request, the one
+   *   that wins a short Redis lock, computes the new copy; the others never wait for it, so a
+   *   copy's expiry does not send every waiting request to Postgres at the same moment;
+   * - with no copy at all (the first request, or a status change), the lock's winner computes
+   *   and the others wait up to two seconds for its copy before computing their own;
+   * - within one process, concurrent misses share one computation.
    * The cache is skipped when Redis is down: the database answers alone.
    */
   private async figures(run: Run, fresh: boolean): Promise<SummaryFigures> {
-    const key = this.keys.summary(run.id);
-    if (!fresh) {
-      const cached = await this.redis.get(key).catch(() => null);
-      if (cached) {
-        type Cached = SummaryFigures & { status: string; errors: { runItemId: string; message: string; at: string }[] };
-        const f = JSON.parse(cached) as Cached;
-        // Figures cached while the run was in another status (a request racing the run's end) are not its final ones.
-        if (f.status === run.status) return { ...f, errors: f.errors.map((e) => ({ ...e, at: new Date(e.at) })) };
+    if (fresh) return this.computeFigures(run);
+    const cached = await this.cachedFigures(run);
+    const maxAgeMs = TERMINAL_RUN_STATUSES.includes(run.status) ? 10_000 : 1000;
+    if (cached && cached.ageMs < maxAgeMs) return cached.figures;
+    const flightKey = `${run.id}:${run.status}`;
+    let flight = this.figuresInFlight.get(flightKey);
+    if (!flight) {
+      flight = this.refreshFigures(run, cached !== null).finally(() => this.figuresInFlight.delete(flightKey));
+      this.figuresInFlight.set(flightKey, flight);
+    }
+    if (!cached) return flight;
+    // The stale copy now; the refresh goes on without this request (and logs its own failure).
+    flight.catch((err: unknown) => this.logger.warn({ run_id: run.id, err: (err as Error).message }, 'summary refresh failed'));
+    return cached.figures;
+  }
+
+  private async cachedFigures(run: Run): Promise<{ figures: SummaryFigures; ageMs: number } | null> {
+    const raw = await this.redis.get(this.keys.summary(run.id)).catch(() => null);
+    if (!raw) return null;
+    type Cached = SummaryFigures & { status: string; computedAt: number; errors: { runItemId: string; message: string; at: string }[] };
+    const f = JSON.parse(raw) as Cached;
+    // Figures cached while the run was in another status (a request racing the run's end) are not its final ones.
+    if (f.status !== run.status || typeof f.computedAt !== 'number') return null;
+    const { status: _status, computedAt, ...figures } = f;
+    return { figures: { ...figures, errors: f.errors.map((e) => ({ ...e, at: new Date(e.at) })) }, ageMs: Date.now() - computedAt };
+  }
+
+  /** Computes the figures if this request wins the run's short refresh lock; otherwise `stale` says whether a copy can be served meanwhile. */
+  private async refreshFigures(run: Run, stale: boolean): Promise<SummaryFigures> {
+    const lock = `${this.keys.summary(run.id)}:refresh`;
+    // Redis down: no lock to take, and no copy to wait for.
+    const won = (await this.redis.set(lock, '1', 'PX', 5000, 'NX').catch(() => 'OK')) === 'OK';
+    if (!won && !stale) {
+      for (let waited = 0; waited < 2000; waited += 50) {
+        await new Promise((r) => setTimeout(r, 50));
+        const c = await this.cachedFigures(run);
+        if (c) return c.figures;
       }
     }
+    if (!won && stale) return (await this.cachedFigures(run))?.figures ?? this.computeFigures(run);
+    try {
+      // Another process may have stored a new copy between this one's read and its lock.
+      const again = won ? await this.cachedFigures(run) : null;
+      if (again && again.ageMs < 1000) return again.figures;
+      return await this.computeFigures(run);
+    } finally {
+      if (won) await this.redis.del(lock).catch(() => undefined);
+    }
+  }
+
+  private async computeFigures(run: Run): Promise<SummaryFigures> {
     const [counts, stats, errors] = await Promise.all([
       this.items.countByStatus(run.id),
       this.items.stats(run.id),
       this.items.recentErrors(run.id, RECENT_ERRORS),
     ]);
     const f: SummaryFigures = { counts, costUsd: stats.costUsd, cacheHits: stats.cacheHits, finishedLastMinute: stats.finishedLastMinute, errors };
-    const ttl = TERMINAL_RUN_STATUSES.includes(run.status) ? 10_000 : 1000;
-    await this.redis.set(key, JSON.stringify({ ...f, status: run.status }), 'PX', ttl).catch(() => undefined);
+    // Kept a minute beyond its freshness so that it can be served stale while the next one is computed.
+    await this.redis.set(this.keys.summary(run.id), JSON.stringify({ ...f, status: run.status, computedAt: Date.now() }), 'PX', 60_000).catch(() => undefined);
     return f;
   }
 
@@ -299,9 +349,20 @@ export class RunsService implements BeforeApplicationShutdown {
     return this.summaryOf(await this.get(id), opts.fresh ?? false);
   }
 
+  /**
+   * A page of a run's items. Filtered by status alone (or not at all), the page's `total` comes
+   * from the summary's shared counts (at most about a second old, as the summary's) instead of a
+   * count over the run's items on every page.
+   */
   async listItems(id: string, filter: RunItemFilter, page: PageRequest): Promise<Page<RunItemView>> {
-    await this.get(id);
-    return this.items.list(id, filter, page);
+    const run = await this.get(id);
+    const statusOnly = Object.entries(filter).every(([k, v]) => k === 'status' || v === undefined);
+    let total: number | undefined;
+    if (statusOnly) {
+      const { counts } = await this.figures(run, false);
+      total = filter.status ? counts[filter.status] : counts.total;
+    }
+    return this.items.list(id, filter, page, total);
   }
 
   /**

@@ -21,6 +21,13 @@ export interface DatabaseConfig {
   pgbouncer: boolean;
 }
 
+export interface RedisConfig {
+  url: string;
+  queuePrefix: string;
+  /** Redis Sentinel (REDIS_SENTINELS): `host:port` of each sentinel and the primary group's name; null for one server. */
+  sentinel: { hosts: readonly string[]; name: string; password?: string } | null;
+}
+
 export interface ProviderLimits {
   apiKey?: string;
   baseUrl: string;
@@ -39,6 +46,7 @@ export class AppConfig {
   readonly http!: {
     host: string;
     port: number;
+    backlog: number;
     bodyMaxBytes: number;
     uploadMaxBytes: number;
     uploadMaxUncompressedBytes: number;
@@ -49,7 +57,7 @@ export class AppConfig {
     requestTimeoutMs: number;
   };
   readonly db!: DatabaseConfig;
-  readonly redis!: { url: string; queuePrefix: string };
+  readonly redis!: RedisConfig;
   readonly apiKeys!: readonly string[];
   readonly providers!: Readonly<Record<ProviderName, ProviderLimits>>;
   readonly breaker!: { failureThreshold: number; coolDownMs: number };
@@ -65,7 +73,7 @@ export class AppConfig {
   };
   readonly logLevel!: LogLevel;
   readonly exportDir!: string;
-  readonly exports!: { ttlSeconds: number };
+  readonly exports!: { ttlSeconds: number; concurrency: number };
   readonly webhookAllowedHosts!: readonly string[];
   readonly webhook!: { batchSize: number; maxAttempts: number; timeoutMs: number; retryBaseMs: number };
   readonly metricsPort!: number;
@@ -132,6 +140,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     http: {
       host: e.HOST,
       port: e.PORT,
+      backlog: e.LISTEN_BACKLOG,
       bodyMaxBytes: e.BODY_MAX_BYTES,
       uploadMaxBytes: e.UPLOAD_MAX_BYTES,
       uploadMaxUncompressedBytes: e.UPLOAD_MAX_UNCOMPRESSED_BYTES,
@@ -142,7 +151,11 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
     },
     db: databaseConfig(e),
-    redis: { url: e.REDIS_URL, queuePrefix: e.QUEUE_PREFIX },
+    redis: {
+      url: e.REDIS_URL,
+      queuePrefix: e.QUEUE_PREFIX,
+      sentinel: e.REDIS_SENTINELS ? { hosts: splitList(e.REDIS_SENTINELS), name: e.REDIS_SENTINEL_NAME, password: e.REDIS_SENTINEL_PASSWORD || undefined } : null,
+    },
     apiKeys,
     providers: {
       openai: provider('OPENAI', e.OPENAI_API_KEY),
@@ -162,7 +175,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     logLevel: e.LOG_LEVEL,
     exportDir: e.EXPORT_DIR,
-    exports: { ttlSeconds: e.EXPORT_TTL_SECONDS },
+    exports: { ttlSeconds: e.EXPORT_TTL_SECONDS, concurrency: e.EXPORT_CONCURRENCY },
     webhookAllowedHosts: splitList(e.WEBHOOK_ALLOWED_HOSTS),
     webhook: { batchSize: e.WEBHOOK_BATCH_SIZE, maxAttempts: e.WEBHOOK_MAX_ATTEMPTS, timeoutMs: e.WEBHOOK_TIMEOUT_MS, retryBaseMs: e.WEBHOOK_RETRY_BASE_MS },
     metricsPort: e.METRICS_PORT,

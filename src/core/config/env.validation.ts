@@ -131,8 +131,34 @@ export class AppEnv extends DatabaseEnv {
   @IsString()
   HOST = '0.0.0.0';
 
+  /**
+   * Connections the kernel queues for the API before it accepts them (the kernel caps it at
+   * net.core.somaxconn). Node's default, 511, overflows when hundreds of clients connect at once:
+   * the dropped handshakes are retried by the clients after 1, 3, 7 s.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  LISTEN_BACKLOG = 4096;
+
   @Matches(REDIS_URL, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
   REDIS_URL = 'redis://127.0.0.1:6379';
+
+  /**
+   * Redis Sentinel: comma-separated host:port of the sentinels. When set, the sentinels name the
+   * primary of REDIS_SENTINEL_NAME (and a failover moves every connection to the new one);
+   * REDIS_URL then gives only the primary's user, password, /db and TLS (its host is not used).
+   */
+  @IsOptional()
+  @Matches(/^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/, { message: 'REDIS_SENTINELS must be comma-separated host:port pairs' })
+  REDIS_SENTINELS?: string;
+
+  @Matches(/^[A-Za-z0-9_.-]{1,128}$/, { message: 'REDIS_SENTINEL_NAME must be the primary group name the sentinels monitor' })
+  REDIS_SENTINEL_NAME = 'mymaster';
+
+  /** The sentinels' own password (`requirepass` on the sentinels), if they have one. */
+  @IsOptional() @IsString() REDIS_SENTINEL_PASSWORD?: string;
 
   /** Prefix of every BullMQ key, so several deployments (or test files) can share one Redis. */
   @Matches(/^[A-Za-z0-9_.-]{1,64}$/, { message: 'QUEUE_PREFIX must be 1-64 letters, digits, ".", "_" or "-"' })
@@ -243,6 +269,13 @@ export class AppEnv extends DatabaseEnv {
   @Min(60)
   @Max(365 * 86_400)
   EXPORT_TTL_SECONDS = 7 * 86_400;
+
+  /** Export jobs one worker runs at once. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(32)
+  EXPORT_CONCURRENCY = 2;
 
   /** Records per webhook request. */
   @Transform(toInt)

@@ -77,6 +77,20 @@ export class AppMetrics {
     registers: [this.registry],
   });
 
+  readonly runItems = new Counter({
+    name: 'geo_run_items_total',
+    help: 'Run items by provider and outcome: succeeded, failed (for good), retried (a retryable error, tried again); code is the error code',
+    labelNames: ['provider', 'outcome', 'code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly exports = new Counter({
+    name: 'geo_exports_total',
+    help: 'Export jobs by target (the format, or the mapper) and outcome: succeeded, failed, retried',
+    labelNames: ['target', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly circuitState = new Gauge({
     name: 'geo_circuit_breaker_state',
     help: "A provider's circuit breaker in this process: 0 closed, 1 half-open, 2 open",

@@ -3,6 +3,7 @@ import { Global, Injectable, Logger, Module, OnModuleInit } from '@nestjs/common
 import { ModuleRef } from '@nestjs/core';
 import type { Queue } from 'bullmq';
 import { AppConfig } from '../config/app-config';
+import { redisConnectionOptions } from '../redis/redis-options';
 import { ALL_QUEUES } from './queue-names';
 
 const ERROR_LOG_INTERVAL_MS = 10_000;
@@ -40,7 +41,7 @@ class QueueErrorLogger implements OnModuleInit {
       useFactory: (config: AppConfig) => ({
         prefix: config.redis.queuePrefix,
         // BullMQ workers need blocking commands to wait indefinitely.
-        connection: { url: config.redis.url, maxRetriesPerRequest: null },
+        connection: { ...redisConnectionOptions(config.redis), maxRetriesPerRequest: null },
         defaultJobOptions: { removeOnComplete: { age: 3600, count: 10_000 }, removeOnFail: { age: 7 * 24 * 3600 } },
       }),
     }),

@@ -1,7 +1,7 @@
-import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
-import { redisOptionsFromUrl } from './redis-options';
+import { redisConnectionOptions } from './redis-options';
 
 export const REDIS = Symbol('REDIS');
 
@@ -10,14 +10,24 @@ export const REDIS = Symbol('REDIS');
  * fast while Redis is down instead of queueing, so a probe answers 503 rather than hanging.
  */
 export function createRedis(config: AppConfig, name: string): Redis {
-  return new Redis({
-    ...redisOptionsFromUrl(config.redis.url),
+  const redis = new Redis({
+    ...redisConnectionOptions(config.redis),
     connectionName: name,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 5000,
     retryStrategy: (times) => Math.min(times * 200, 2000),
   });
+  // Connection errors (Redis restarting, a Sentinel failover in progress) are retried by ioredis;
+  // logged at most every 5 s instead of ioredis' "Unhandled error event" on stderr.
+  const logger = new Logger('Redis');
+  let last = 0;
+  redis.on('error', (err: Error) => {
+    if (Date.now() - last < 5000) return;
+    last = Date.now();
+    logger.warn({ err: err.message }, `Redis connection error (retrying): ${err.message}`);
+  });
+  return redis;
 }
 
 @Injectable()
