@@ -1,9 +1,8 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
+import { startRedis, stopRedis, type RedisServer } from './helpers/redis-servers';
 import { MODELS, RunsHarness, sleep } from './helpers/runs-harness';
 
 /**
@@ -12,67 +11,13 @@ import { MODELS, RunsHarness, sleep } from './helpers/runs-harness';
  * primary becomes a read-only replica), and run again on the new primary. The primary, replica and
  * sentinel are this file's own redis-server processes, so the shared Redis is never failed over.
  */
-const REDIS_SERVER = process.env.REDIS_SERVER_BIN ?? 'redis-server';
 const GROUP = 'geo-test';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Server {
-  port: number;
-  proc: ChildProcess;
-  log: () => string;
-}
-
-async function startRedis(dir: string, name: string, args: string[], configLines: string[] = []): Promise<Server> {
-  const port = await freePort();
-  const conf = join(dir, `${name}.conf`);
-  // Sentinel rewrites its configuration file as it learns the topology: it must be a writable file.
-  writeFileSync(conf, [`port ${port}`, 'bind 127.0.0.1', 'save ""', 'appendonly no', `dir ${dir}`, ...configLines, ''].join('\n'));
-  const proc = spawn(REDIS_SERVER, [conf, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const spawnError = new Promise<never>((_, reject) => proc.once('error', (err) => reject(new Error(`${REDIS_SERVER} (set REDIS_SERVER_BIN): ${err.message}`))));
-  const ping = async (): Promise<void> => {
-    for (let i = 0; i < 100; i++) {
-      const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      try {
-        await c.connect();
-        await c.ping();
-        return;
-      } catch {
-        await sleep(100);
-      } finally {
-        c.disconnect();
-      }
-    }
-    throw new Error(`${name} did not answer on ${port}: ${out.slice(-2000)}`);
-  };
-  await Promise.race([ping(), spawnError]);
-  return { port, proc, log: () => out };
-}
-
-async function stop(s: Server | undefined): Promise<void> {
-  if (!s || s.proc.exitCode !== null || s.proc.signalCode !== null) return;
-  const exited = new Promise((r) => s.proc.once('exit', r));
-  s.proc.kill('SIGKILL');
-  await exited;
-}
 
 describe('Redis through Sentinel, across a failover', () => {
   let dir: string;
-  let primary: Server;
-  let replica: Server;
-  let sentinel: Server;
+  let primary: RedisServer;
+  let replica: RedisServer;
+  let sentinel: RedisServer;
   let sentinelClient: Redis;
   let h: RunsHarness;
   let campaignId: string;
@@ -123,9 +68,9 @@ describe('Redis through Sentinel, across a failover', () => {
   afterAll(async () => {
     await h?.close();
     sentinelClient?.disconnect();
-    await stop(sentinel);
-    await stop(replica);
-    await stop(primary);
+    await stopRedis(sentinel);
+    await stopRedis(replica);
+    await stopRedis(primary);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -59,6 +59,21 @@ describe('loadAppConfig', () => {
     expect((error as ConfigError).message).toContain(name);
   });
 
+  it('reads Redis Sentinel and Cluster, hash-tags the prefix in a cluster, and refuses both at once', () => {
+    expect(loadAppConfig(base).redis).toMatchObject({ queuePrefix: 'geo', sentinel: null, cluster: null });
+    expect(loadAppConfig({ ...base, REDIS_SENTINELS: 's1:26379, s2:26379', REDIS_SENTINEL_NAME: 'geo-redis' }).redis).toMatchObject({
+      queuePrefix: 'geo',
+      sentinel: { hosts: ['s1:26379', 's2:26379'], name: 'geo-redis' },
+    });
+    expect(loadAppConfig({ ...base, REDIS_CLUSTER_NODES: 'n1:6379,n2:6379', QUEUE_PREFIX: 'acme' }).redis).toMatchObject({
+      queuePrefix: '{acme}',
+      cluster: { nodes: ['n1:6379', 'n2:6379'] },
+    });
+    expect(() => loadAppConfig({ ...base, REDIS_SENTINELS: 's1:26379', REDIS_CLUSTER_NODES: 'n1:6379' })).toThrow(/not both/);
+    expect(() => loadAppConfig({ ...base, REDIS_SENTINELS: 's1' })).toThrow(/REDIS_SENTINELS must be comma-separated host:port/);
+    expect(() => loadAppConfig({ ...base, REDIS_CLUSTER_NODES: 'n1:6379,,n2' })).toThrow(/REDIS_CLUSTER_NODES must be/);
+  });
+
   it('lists every bad variable at once', () => {
     expect(() => loadAppConfig({ ...base, PORT: 'x', USE_JSONB: 'y' })).toThrow(/PORT[\s\S]*USE_JSONB|USE_JSONB[\s\S]*PORT/);
   });

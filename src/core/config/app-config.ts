@@ -23,9 +23,12 @@ export interface DatabaseConfig {
 
 export interface RedisConfig {
   url: string;
+  /** QUEUE_PREFIX; in a Redis Cluster, as a hash tag (`{geo}`). Every Redis key of the deployment starts with it and a colon. */
   queuePrefix: string;
-  /** Redis Sentinel (REDIS_SENTINELS): `host:port` of each sentinel and the primary group's name; null for one server. */
+  /** Redis Sentinel (REDIS_SENTINELS): `host:port` of each sentinel and the primary group's name; null otherwise. */
   sentinel: { hosts: readonly string[]; name: string; password?: string } | null;
+  /** Redis Cluster (REDIS_CLUSTER_NODES): `host:port` of the seed nodes; null otherwise. */
+  cluster: { nodes: readonly string[] } | null;
 }
 
 export interface ProviderLimits {
@@ -124,6 +127,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const problems: string[] = [];
   if (apiKeys.length === 0) problems.push('API_KEYS: must list at least one key (comma-separated)');
   if (apiKeys.some((k) => k.length < 8)) problems.push('API_KEYS: every key must be at least 8 characters long');
+  if (e.REDIS_SENTINELS && e.REDIS_CLUSTER_NODES) problems.push('REDIS_SENTINELS and REDIS_CLUSTER_NODES: set one or the other (Sentinel or Cluster), not both');
   if (problems.length) throw new ConfigError(problems);
 
   const provider = (p: 'OPENAI' | 'GEMINI' | 'PERPLEXITY', apiKey: string | undefined): ProviderLimits => ({
@@ -153,8 +157,10 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     db: databaseConfig(e),
     redis: {
       url: e.REDIS_URL,
-      queuePrefix: e.QUEUE_PREFIX,
+      // In a cluster, the hash tag puts every key of the deployment in one slot.
+      queuePrefix: e.REDIS_CLUSTER_NODES ? `{${e.QUEUE_PREFIX}}` : e.QUEUE_PREFIX,
       sentinel: e.REDIS_SENTINELS ? { hosts: splitList(e.REDIS_SENTINELS), name: e.REDIS_SENTINEL_NAME, password: e.REDIS_SENTINEL_PASSWORD || undefined } : null,
+      cluster: e.REDIS_CLUSTER_NODES ? { nodes: splitList(e.REDIS_CLUSTER_NODES) } : null,
     },
     apiKeys,
     providers: {

@@ -160,6 +160,16 @@ export class AppEnv extends DatabaseEnv {
   /** The sentinels' own password (`requirepass` on the sentinels), if they have one. */
   @IsOptional() @IsString() REDIS_SENTINEL_PASSWORD?: string;
 
+  /**
+   * Redis Cluster: comma-separated host:port of some of the cluster's nodes (the rest are
+   * discovered). Every key of the deployment then carries the hash tag `{QUEUE_PREFIX}`, so all of
+   * them live in one slot (BullMQ's scripts and the app's need their keys together); REDIS_URL
+   * gives only the user, password and TLS. Not together with REDIS_SENTINELS.
+   */
+  @IsOptional()
+  @Matches(/^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/, { message: 'REDIS_CLUSTER_NODES must be comma-separated host:port pairs' })
+  REDIS_CLUSTER_NODES?: string;
+
   /** Prefix of every BullMQ key, so several deployments (or test files) can share one Redis. */
   @Matches(/^[A-Za-z0-9_.-]{1,64}$/, { message: 'QUEUE_PREFIX must be 1-64 letters, digits, ".", "_" or "-"' })
   QUEUE_PREFIX = 'geo';

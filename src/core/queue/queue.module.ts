@@ -3,7 +3,9 @@ import { Global, Injectable, Logger, Module, OnModuleInit } from '@nestjs/common
 import { ModuleRef } from '@nestjs/core';
 import type { Queue } from 'bullmq';
 import { AppConfig } from '../config/app-config';
-import { redisConnectionOptions } from '../redis/redis-options';
+import type { Cluster } from 'ioredis';
+import type { ConnectionOptions } from '../redis/redis-options';
+import { BULLMQ_CONNECTION } from '../redis/redis.module';
 import { ALL_QUEUES } from './queue-names';
 
 const ERROR_LOG_INTERVAL_MS = 10_000;
@@ -37,11 +39,10 @@ class QueueErrorLogger implements OnModuleInit {
 @Module({
   imports: [
     BullModule.forRootAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({
+      inject: [AppConfig, BULLMQ_CONNECTION],
+      useFactory: (config: AppConfig, connection: ConnectionOptions | Cluster) => ({
         prefix: config.redis.queuePrefix,
-        // BullMQ workers need blocking commands to wait indefinitely.
-        connection: { ...redisConnectionOptions(config.redis), maxRetriesPerRequest: null },
+        connection,
         defaultJobOptions: { removeOnComplete: { age: 3600, count: 10_000 }, removeOnFail: { age: 7 * 24 * 3600 } },
       }),
     }),

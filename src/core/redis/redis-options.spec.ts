@@ -19,13 +19,14 @@ describe('redisOptionsFromUrl', () => {
 
 describe('redisConnectionOptions', () => {
   it('is the URL as it is without Sentinel', () => {
-    expect(redisConnectionOptions({ url: 'redis://:pw@cache:6380/3', queuePrefix: 'geo', sentinel: null })).toEqual(redisOptionsFromUrl('redis://:pw@cache:6380/3'));
+    expect(redisConnectionOptions({ url: 'redis://:pw@cache:6380/3', queuePrefix: 'geo', sentinel: null, cluster: null })).toEqual(redisOptionsFromUrl('redis://:pw@cache:6380/3'));
   });
   it('asks the sentinels for the primary, with the credentials, database and TLS of the URL', () => {
     const o = redisConnectionOptions({
       url: 'rediss://app:secret@ignored.example:6379/2',
       queuePrefix: 'geo',
       sentinel: { hosts: ['s1.internal:26379', '[::1]:26380'], name: 'geo-primary', password: 'sp' },
+      cluster: null,
     });
     expect(o).toMatchObject({
       host: undefined,

@@ -1,4 +1,4 @@
-import type { RedisOptions } from 'ioredis';
+import { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../config/app-config';
 
 /** ioredis options from a redis:// or rediss:// URL (BullMQ takes options, not a URL). */
@@ -15,6 +15,11 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
     tls: u.protocol === 'rediss:' ? {} : undefined,
   };
 }
+
+const hostPort = (hp: string): { host: string; port: number } => {
+  const at = hp.lastIndexOf(':');
+  return { host: hp.slice(0, at), port: Number(hp.slice(at + 1)) };
+};
 
 /** ioredis' options without a retry strategy (each client sets its own; BullMQ's type has no `null` for it). */
 export type ConnectionOptions = Omit<RedisOptions, 'retryStrategy'>;
@@ -33,10 +38,7 @@ export function redisConnectionOptions(redis: RedisConfig): ConnectionOptions {
     host: undefined,
     port: undefined,
     name: redis.sentinel.name,
-    sentinels: redis.sentinel.hosts.map((hp) => {
-      const at = hp.lastIndexOf(':');
-      return { host: hp.slice(0, at), port: Number(hp.slice(at + 1)) };
-    }),
+    sentinels: redis.sentinel.hosts.map(hostPort),
     sentinelPassword: redis.sentinel.password,
     // Sentinels reached over TLS when the primary is (rediss://).
     enableTLSForSentinelMode: base.tls !== undefined,
@@ -44,4 +46,22 @@ export function redisConnectionOptions(redis: RedisConfig): ConnectionOptions {
     // the sentinels, to the new primary and send the command again (2).
     reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
   };
+}
+
+/**
+ * A Redis Cluster client (REDIS_CLUSTER_NODES): the seed nodes find the rest, the URL gives each
+ * node's credentials and TLS (a cluster has no databases but 0). `node` holds the per-node
+ * options (timeouts, retries per request); `cluster` the cluster-level ones (offline queue).
+ * Keys are routed by slot; the app's keys all share the `{prefix}` hash tag, so every script and
+ * every BullMQ command finds its keys on one node.
+ */
+export function createCluster(redis: RedisConfig, node: RedisOptions, cluster: Partial<ClusterOptions> = {}): Cluster {
+  if (!redis.cluster) throw new Error('createCluster: REDIS_CLUSTER_NODES is not set');
+  const { username, password, tls } = redisOptionsFromUrl(redis.url);
+  return new Cluster(redis.cluster.nodes.map(hostPort), {
+    ...cluster,
+    redisOptions: { username, password, tls, ...node },
+    // A node moved or failed over: follow the MOVED/ASK redirections and refresh the slot map.
+    slotsRefreshTimeout: 2000,
+  });
 }
