@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { type ExportRecord, FLAT_COLUMNS, flattenRecord } from './export-record';
 import { fitCell, neutralize, writeCsv, writeExport, writeJsonl, writeXlsx, XLSX_CELL_LIMIT } from './writers';
 
@@ -122,6 +122,31 @@ describe('XLSX', () => {
     expect((cites.getRow(2).values as unknown[]).slice(1)).toEqual(['item-0', 'openai', 'gpt-5-mini', 'Which CRM, "really", for agencies?\nTwo lines', 1, 'https://acme.com/pricing', 'Pricing', 'acme.com', 'acme.com', true]);
     expect(wb.getWorksheet('summary')!.getRow(3).values).toEqual([undefined, 'mention rate', 0.5]);
   });
+
+  it("streams as it goes however many rows: the sheet's XML waits for the zip, and drain waits leave no listeners", async () => {
+    // 20,000 rows of ~2 KB answers are ~45 MB of XML. Without waiting for the zip, rows were turned
+    // into XML much faster than zlib took it, and it sat in memory: by the time half the rows were
+    // read, a few hundred KB had reached the output, the rest came out at the end.
+    const answer = { ...record(0).answer!, text: 'Acme CRM is a good choice for agencies. '.repeat(50) };
+    let bytes = 0;
+    let bytesAtHalf = -1;
+    let pass = 0;
+    async function* many(): AsyncGenerator<ExportRecord> {
+      pass++;
+      for (let i = 0; i < 20_000; i++) {
+        // A cursor's read between batches, as the database source gives.
+        if (i % 500 === 0) await new Promise((r) => setImmediate(r));
+        if (pass === 1 && i === 10_000) bytesAtHalf = bytes;
+        yield record(i, { answer: { ...answer, text: `${answer.text} ${i}` } });
+      }
+    }
+    const out = new Writable({ highWaterMark: 16 * 1024, write: (chunk: Buffer, _enc, cb) => ((bytes += chunk.length), setImmediate(cb)) });
+    expect(await writeXlsx({ records: many }, out)).toBe(20_000);
+    // The results sheet is about two thirds of the file: half its rows should be well on their way out.
+    expect(bytesAtHalf).toBeGreaterThan(bytes * 0.15);
+    expect(out.listenerCount('close')).toBeLessThanOrEqual(2);
+    expect(out.listenerCount('drain')).toBeLessThanOrEqual(1);
+  }, 60_000);
 
   it('keeps a long answer within the cell limit', async () => {
     const long = record(0, { answer: { ...record(0).answer!, text: 'x'.repeat(40_000) } });
