@@ -54,6 +54,8 @@ import { join } from 'node:path';
 import { compatSql } from '../src/core/database/offline-sql';
 import { dropRedisPrefix } from '../test/helpers/schema';
 import { API_KEY, emit, freePort, ROOT, sql } from './bench-helpers';
+import { summarizeProfile } from './cpu-profile';
+import { cmdline, cpuSnapshot, type CpuSnapshot } from './proc-stats';
 
 // autocannon ships no types; the part of its programmatic API used here.
 interface AutocannonOptions {
@@ -332,37 +334,8 @@ async function vacuum(schema: string, tables: string[]): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // CPU accounting from /proc: who used the two cores during a window
 
-interface ProcSample {
-  comm: string;
-  ticks: number;
-}
-interface CpuSnapshot {
-  at: number;
-  procs: Map<number, ProcSample>;
-  busy: number;
-}
 
-function readProc(pid: number): ProcSample | null {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const close = s.lastIndexOf(')');
-    const f = s.slice(close + 2).split(' ');
-    return { comm: s.slice(s.indexOf('(') + 1, close), ticks: Number(f[11]) + Number(f[12]) };
-  } catch {
-    return null;
-  }
-}
 
-function cpuSnapshot(): CpuSnapshot {
-  const procs = new Map<number, ProcSample>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    const p = readProc(Number(d));
-    if (p) procs.set(Number(d), p);
-  }
-  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  return { at: performance.now(), procs, busy: user + nice + system + irq + softirq + (steal ?? 0) };
-}
 
 /** Local ports of the TCP sockets a process holds (to find its Postgres backends). */
 function localPorts(pid: number): Set<number> {
@@ -397,13 +370,6 @@ function localPorts(pid: number): Set<number> {
   return ports;
 }
 
-function cmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-  } catch {
-    return '';
-  }
-}
 
 type Cores = Record<'api' | 'load_generator' | 'postgres_api_backends' | 'postgres_other' | 'redis' | 'other', number>;
 
@@ -739,70 +705,6 @@ async function summaryCache(mode: Mode, api: Api, runId: string): Promise<void> 
 // ---------------------------------------------------------------------------------------------
 // CPU profiles (BENCH_CPU_PROF)
 
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-
-/** The top self-time functions and packages of a CPU profile, counting only samples in [fromUs, toUs] (CLOCK_MONOTONIC, as V8 stamps them). */
-function summarizeProfile(file: string, fromUs: number, toUs: number): Record<string, unknown> {
-  const prof = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number };
-  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
-  const parent = new Map<number, number>();
-  for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const selfUs = new Map<number, number>();
-  let t = prof.startTime;
-  let inWindow = 0;
-  prof.samples.forEach((id, i) => {
-    t += prof.timeDeltas[i] ?? 0;
-    if (t < fromUs || t > toUs) return;
-    inWindow++;
-    selfUs.set(id, (selfUs.get(id) ?? 0) + (prof.timeDeltas[i + 1] ?? 0));
-  });
-  const total = [...selfUs.values()].reduce((x, y) => x + y, 0);
-  const pkgOf = (url: string, name: string): string => {
-    const nm = /node_modules\/((@[^/]+\/)?[^/]+)/.exec(url);
-    if (nm) return nm[1];
-    const app = /(?:bench-build-api\/)?src\/(.+)$/.exec(url);
-    if (app && !url.startsWith('node:')) return `app: src/${app[1].replace(/\.(js|ts)$/, '')}`;
-    if (name === '(idle)') return '(idle)';
-    if (name === '(garbage collector)') return '(gc)';
-    if (name === '(program)') return '(program)';
-    return url ? `node core: ${url.replace(/^node:/, '')}` : `native: ${name}`;
-  };
-  /** The nearest package or app file on the stack: whose work a node-core or native frame was doing. */
-  const callerOf = (id: number): string => {
-    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
-      const f = byId.get(cur)!.callFrame;
-      const p = pkgOf(f.url, f.functionName);
-      if (!p.startsWith('node core') && !p.startsWith('native') && !p.startsWith('(')) return p;
-    }
-    const f = byId.get(id)!.callFrame.functionName;
-    return ['(idle)', '(garbage collector)', '(program)'].includes(f) ? f : 'node core, no package on the stack';
-  };
-  const byFn = new Map<string, number>();
-  const byPkg = new Map<string, number>();
-  const byCaller = new Map<string, number>();
-  const add = (m: Map<string, number>, k: string, us: number): void => {
-    m.set(k, (m.get(k) ?? 0) + us);
-  };
-  for (const [id, us] of selfUs) {
-    const f = byId.get(id)!.callFrame;
-    const url = f.url.replace(`file://${ROOT}/`, '').replace(`${ROOT}/`, '');
-    add(byFn, `${f.functionName || '(anonymous)'} ${url ? `${url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}` : ''}`.trim(), us);
-    add(byPkg, pkgOf(url, f.functionName), us);
-    add(byCaller, callerOf(id), us);
-  }
-  const top = (m: Map<string, number>, k: number): Record<string, number> =>
-    Object.fromEntries(
-      [...m.entries()]
-        .sort((x, y) => y[1] - x[1])
-        .slice(0, k)
-        .map(([name, us]) => [name, round((us / total) * 100, 1)]),
-    );
-  return { samples: inWindow, profile_ms: Math.round(total / 1000), self_pct_by_package: top(byPkg, 15), pct_by_nearest_package_on_stack: top(byCaller, 15), self_pct_top_functions: top(byFn, 25) };
-}
 
 // ---------------------------------------------------------------------------------------------
 

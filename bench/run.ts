@@ -48,6 +48,7 @@ import type { ProviderName } from '../src/emulator/config';
 import { startEmulator, type EmulatorHandle } from '../src/emulator/emulator';
 import { EmulatorStats } from '../src/emulator/stats';
 import { API_KEY, emit, ROOT, startApi, type RunningApi } from './bench-helpers';
+import { cmdline, cpuSnapshot, type CpuSnapshot } from './proc-stats';
 
 // ---------------------------------------------------------------------------------------------
 // settings
@@ -110,41 +111,8 @@ function clearArrivals(): void {
 
 const CLK_TCK = 100;
 
-interface ProcSample {
-  comm: string;
-  ticks: number;
-}
-interface CpuSnapshot {
-  at: number;
-  procs: Map<number, ProcSample>;
-  busy: number;
-  all: number;
-}
 
-function readProc(pid: number): ProcSample | null {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const close = s.lastIndexOf(')');
-    const comm = s.slice(s.indexOf('(') + 1, close);
-    const f = s.slice(close + 2).split(' ');
-    return { comm, ticks: Number(f[11]) + Number(f[12]) };
-  } catch {
-    return null;
-  }
-}
 
-function cpuSnapshot(): CpuSnapshot {
-  const procs = new Map<number, ProcSample>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    const p = readProc(Number(d));
-    if (p) procs.set(Number(d), p);
-  }
-  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  const [user, nice, system, idle, iowait, irq, softirq, steal] = cpu;
-  const busy = user + nice + system + irq + softirq + (steal ?? 0);
-  return { at: performance.now(), procs, busy, all: busy + idle + iowait };
-}
 
 /** Local ports of the TCP sockets that the given processes hold (to find their Postgres backends). */
 function localPorts(pids: number[]): Set<number> {
@@ -181,13 +149,6 @@ function localPorts(pids: number[]): Set<number> {
   return ports;
 }
 
-function cmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-  } catch {
-    return '';
-  }
-}
 
 interface CpuBreakdown {
   seconds: number;
