@@ -375,9 +375,19 @@ describe('docker/docker-compose*.yml', () => {
     expect(known.size).toBeGreaterThan(50);
     for (const [variant, c] of variants()) {
       for (const name of APP_SERVICES) {
-        const unknown = Object.keys(c.services[name].environment ?? {}).filter((k) => !known.has(k));
+        // NODE_OPTIONS is Node's own (the worker's heap limit).
+        const unknown = Object.keys(c.services[name].environment ?? {}).filter((k) => !known.has(k) && k !== 'NODE_OPTIONS');
         expect({ variant, service: name, unknown }).toEqual({ variant, service: name, unknown: [] });
       }
+    }
+  });
+
+  it('give the worker a heap limit (its memory stays flat) and the API none (it parses whole spreadsheets)', () => {
+    for (const [variant, c] of variants()) {
+      expect({ variant, options: c.services.worker.environment?.NODE_OPTIONS }).toEqual({ variant, options: expect.stringMatching(/^--max-old-space-size=\d+$/) });
+      expect({ variant, options: c.services.api.environment?.NODE_OPTIONS }).toEqual({ variant, options: undefined });
+      // The rest of the worker's environment is the shared one.
+      expect(c.services.worker.environment).toMatchObject({ ...c.services.api.environment });
     }
   });
 
