@@ -148,6 +148,35 @@ describe('XLSX', () => {
     expect(out.listenerCount('drain')).toBeLessThanOrEqual(1);
   }, 60_000);
 
+  it('stops, and closes the source, when the output is destroyed half-way (a client that went away)', async () => {
+    let read = 0;
+    let closed = false;
+    async function* endless(): AsyncGenerator<ExportRecord> {
+      try {
+        for (let i = 0; ; i++) {
+          if (i % 500 === 0) await new Promise((r) => setImmediate(r));
+          read++;
+          yield record(i, { answer: { ...record(0).answer!, text: `${'An answer of some length. '.repeat(60)} ${i}` } });
+        }
+      } finally {
+        closed = true;
+      }
+    }
+    let bytes = 0;
+    const out = new Writable({
+      highWaterMark: 16 * 1024,
+      write: (chunk: Buffer, _enc, cb) => {
+        bytes += chunk.length;
+        // The client reads 1 MB, then hangs up.
+        if (bytes > 1024 * 1024) out.destroy();
+        setImmediate(cb);
+      },
+    });
+    await expect(writeXlsx({ records: endless }, out)).rejects.toThrow(/output stream was closed/);
+    expect(closed).toBe(true);
+    expect(read).toBeLessThan(200_000);
+  }, 60_000);
+
   it('keeps a long answer within the cell limit', async () => {
     const long = record(0, { answer: { ...record(0).answer!, text: 'x'.repeat(40_000) } });
     const buf = await collect((out) => writeExport('xlsx', { records: source([long]) }, out));

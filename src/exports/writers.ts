@@ -56,13 +56,20 @@ export function fitCell(s: string, limit = XLSX_CELL_LIMIT): string {
 }
 
 /**
- * Waits for a stream's 'drain', or its 'close' (answered `false`). The listener of the event that
- * did not come is removed (an export waits thousands of times on the same stream).
+ * Waits for a stream's 'drain', or for it or `alsoClosing` (the export's output, when `stream` is
+ * an inner one) to close (answered `false`). The listeners of the events that did not come are
+ * removed (an export waits thousands of times on the same stream).
  */
-async function drainOrClose(stream: Writable): Promise<boolean> {
+async function drainOrClose(stream: Writable, alsoClosing?: Writable): Promise<boolean> {
+  if (alsoClosing?.destroyed) return false;
   const ac = new AbortController();
+  const { signal } = ac;
   try {
-    return await Promise.race([once(stream, 'drain', { signal: ac.signal }).then(() => true), once(stream, 'close', { signal: ac.signal }).then(() => false)]);
+    return await Promise.race([
+      once(stream, 'drain', { signal }).then(() => true),
+      once(stream, 'close', { signal }).then(() => false),
+      ...(alsoClosing ? [once(alsoClosing, 'close', { signal }).then(() => false)] : []),
+    ]);
   } finally {
     ac.abort();
   }
@@ -158,12 +165,13 @@ class RollingSheet {
    * API from 200 to 720 MB, linear in the rows). Reaches into exceljs' WorksheetWriter (`stream`,
    * and the StreamBuf's `pipes`); if a later exceljs changes them, this waits for nothing.
    */
-  async zipDrained(): Promise<void> {
+  async zipDrained(out: Writable): Promise<void> {
     type Pipe = Writable & { _writableState?: { needDrain?: boolean } };
     const pipe = (this.sheet as unknown as { stream?: { pipes?: Pipe[] } } | null)?.stream?.pipes?.[0];
-    // archiver's PassThrough comes from readable-stream 2, which has no `writableNeedDrain`.
+    // archiver's PassThrough comes from readable-stream 2, which has no `writableNeedDrain`. When
+    // the client goes away, the zip stops reading and this never drains: `out` closing ends the wait.
     if (pipe && !pipe.destroyed && (pipe.writableNeedDrain ?? pipe._writableState?.needDrain) === true) {
-      await drainOrClose(pipe);
+      await drainOrClose(pipe, out);
     }
   }
 
@@ -198,8 +206,10 @@ export async function writeXlsx(input: ExportInput, out: Writable, maxRows = XLS
     const flat = flattenRecord(r);
     results.add(FLAT_COLUMNS.map((c) => xlsxCell(flat[c])));
     if (++rows % XLSX_DRAIN_EVERY === 0) {
-      await results.zipDrained();
+      await results.zipDrained(out);
       await drained(out);
+      // The client went away: stop reading the run (the source's cursor is closed on the way out).
+      if (out.destroyed) throw new Error('the output stream was closed');
     }
   }
   results.done();
@@ -228,8 +238,9 @@ export async function writeXlsx(input: ExportInput, out: Writable, maxRows = XLS
         ].map(xlsxCell),
       );
       if (++n % XLSX_DRAIN_EVERY === 0) {
-        await citations.zipDrained();
+        await citations.zipDrained(out);
         await drained(out);
+        if (out.destroyed) throw new Error('the output stream was closed');
       }
     }
   }
