@@ -9,7 +9,7 @@ import { AppException, ProblemItem } from '../core/errors/app.exception';
 import { ErrorCode } from '../core/errors/error-code';
 import type { Page, PageRequest } from '../core/pagination/pagination';
 import { REDIS } from '../core/redis/redis.module';
-import { withRedisLock } from '../core/redis/redis-lock';
+import { tryRedisLock, withRedisLock } from '../core/redis/redis-lock';
 import { ProvidersService } from '../providers';
 import type { RunSettingsDto } from './dto/create-run.dto';
 import { SummaryFigures, toRunSummaryDto, type RunSummaryDto } from './dto/run.dto';
@@ -286,13 +286,13 @@ export class RunsService implements BeforeApplicationShutdown {
     const flightKey = `${run.id}:${run.status}`;
     let flight = this.figuresInFlight.get(flightKey);
     if (!flight) {
-      flight = this.refreshFigures(run, cached !== null).finally(() => this.figuresInFlight.delete(flightKey));
+      flight = this.refreshFigures(run, cached?.figures ?? null).finally(() => this.figuresInFlight.delete(flightKey));
       this.figuresInFlight.set(flightKey, flight);
+      // Logged once per refresh; a request waiting for it gets the error too.
+      flight.catch((err: unknown) => this.logger.warn({ run_id: run.id, err: (err as Error).message }, 'summary refresh failed'));
     }
-    if (!cached) return flight;
-    // The stale copy now; the refresh goes on without this request (and logs its own failure).
-    flight.catch((err: unknown) => this.logger.warn({ run_id: run.id, err: (err as Error).message }, 'summary refresh failed'));
-    return cached.figures;
+    // With a stale copy, this request answers it now; the refresh goes on without it.
+    return cached ? cached.figures : flight;
   }
 
   private async cachedFigures(run: Run): Promise<{ figures: SummaryFigures; ageMs: number } | null> {
@@ -306,26 +306,29 @@ export class RunsService implements BeforeApplicationShutdown {
     return { figures: { ...figures, errors: f.errors.map((e) => ({ ...e, at: new Date(e.at) })) }, ageMs: Date.now() - computedAt };
   }
 
-  /** Computes the figures if this request wins the run's short refresh lock; otherwise `stale` says whether a copy can be served meanwhile. */
-  private async refreshFigures(run: Run, stale: boolean): Promise<SummaryFigures> {
-    const lock = `${this.keys.summary(run.id)}:refresh`;
+  /**
+   * Computes the figures if this process wins the run's short refresh lock. Otherwise it answers
+   * the stale copy it has, or waits up to two seconds for the winner's copy (then computes its own).
+   */
+  private async refreshFigures(run: Run, stale: SummaryFigures | null): Promise<SummaryFigures> {
     // Redis down: no lock to take, and no copy to wait for.
-    const won = (await this.redis.set(lock, '1', 'PX', 5000, 'NX').catch(() => 'OK')) === 'OK';
-    if (!won && !stale) {
+    const release = await tryRedisLock(this.redis, `${this.keys.summary(run.id)}:refresh`, 5000).catch(() => async () => undefined);
+    if (!release) {
+      if (stale) return stale;
       for (let waited = 0; waited < 2000; waited += 50) {
         await new Promise((r) => setTimeout(r, 50));
         const c = await this.cachedFigures(run);
         if (c) return c.figures;
       }
+      return this.computeFigures(run);
     }
-    if (!won && stale) return (await this.cachedFigures(run))?.figures ?? this.computeFigures(run);
     try {
       // Another process may have stored a new copy between this one's read and its lock.
-      const again = won ? await this.cachedFigures(run) : null;
+      const again = await this.cachedFigures(run);
       if (again && again.ageMs < 1000) return again.figures;
       return await this.computeFigures(run);
     } finally {
-      if (won) await this.redis.del(lock).catch(() => undefined);
+      await release().catch(() => undefined);
     }
   }
 

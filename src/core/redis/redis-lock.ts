@@ -26,3 +26,15 @@ export async function withRedisLock<T>(
     await redis.eval(RELEASE, 1, key, token);
   }
 }
+
+/**
+ * Takes a Redis lock if it is free, without waiting: the release function (only the owner's token
+ * is deleted, as withRedisLock does), or null when someone else holds it.
+ */
+export async function tryRedisLock(redis: Redis, key: string, ttlMs: number): Promise<(() => Promise<void>) | null> {
+  const token = randomUUID();
+  if ((await redis.set(key, token, 'PX', ttlMs, 'NX')) !== 'OK') return null;
+  return async () => {
+    await redis.eval(RELEASE, 1, key, token);
+  };
+}
