@@ -48,14 +48,14 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { compatSql } from '../src/core/database/offline-sql';
 import { dropRedisPrefix } from '../test/helpers/schema';
-import { API_KEY, emit, freePort, ROOT, sql } from './bench-helpers';
+import { API_KEY, compileApp, emit, freePort, ROOT, sql } from './bench-helpers';
 import { summarizeProfile } from './cpu-profile';
-import { cmdline, cpuSnapshot, type CpuSnapshot } from './proc-stats';
+import { cmdline, cpuSnapshot, localPorts, type CpuSnapshot } from './proc-stats';
 
 // autocannon ships no types; the part of its programmatic API used here.
 interface AutocannonOptions {
@@ -146,20 +146,8 @@ interface Api {
 
 function build(): void {
   if (API_BUILD !== 'compiled') return;
-  if (process.env.BENCH_SKIP_BUILD === '1' && existsSync(join(BUILD_DIR, 'src', 'main.js'))) return;
-  const t0 = performance.now();
-  // Its own output directory: dist/ and the other benches' builds are left alone. tsc emits even
-  // when it reports type errors; those are printed, and the bench goes on with what was emitted.
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', BUILD_DIR], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  // stdout carries only the bench's JSON lines.
-  if (r.stdout?.length) process.stderr.write(r.stdout);
-  if (!existsSync(join(BUILD_DIR, 'src', 'main.js'))) throw new Error(`tsc emitted no API (exit ${r.status}); try BENCH_API=ts-node`);
-  // The assets nest-cli.json copies.
-  cpSync(join(ROOT, 'src', 'ingest', 'templates'), join(BUILD_DIR, 'src', 'ingest', 'templates'), { recursive: true });
-  emit({ step: 'build', api: 'compiled', out_dir: '.local/bench-build-api', ms: Math.round(performance.now() - t0), tsc_exit: r.status });
+  const built = compileApp(BUILD_DIR, join('src', 'main.js'));
+  if (built) emit({ step: 'build', api: 'compiled', out_dir: '.local/bench-build-api', ...built });
 }
 
 async function startApi(mode: Mode, schema: string): Promise<Api> {
@@ -337,38 +325,6 @@ async function vacuum(schema: string, tables: string[]): Promise<void> {
 
 
 
-/** Local ports of the TCP sockets a process holds (to find its Postgres backends). */
-function localPorts(pid: number): Set<number> {
-  const inodes = new Set<string>();
-  let fds: string[] = [];
-  try {
-    fds = readdirSync(`/proc/${pid}/fd`);
-  } catch {
-    return new Set();
-  }
-  for (const fd of fds) {
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (m) inodes.add(m[1]);
-    } catch {
-      // closed meanwhile
-    }
-  }
-  const ports = new Set<number>();
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length > 9 && inodes.has(f[9])) ports.add(parseInt(f[1].split(':')[1], 16));
-    }
-  }
-  return ports;
-}
 
 
 type Cores = Record<'api' | 'load_generator' | 'postgres_api_backends' | 'postgres_other' | 'redis' | 'other', number>;
@@ -407,7 +363,7 @@ async function waitForQuiet(api: Api): Promise<{ load_avg: number[]; other_cores
   for (;;) {
     const a = cpuSnapshot();
     await sleep(2000);
-    const s = cpuSplit(a, cpuSnapshot(), api.pid, localPorts(api.pid));
+    const s = cpuSplit(a, cpuSnapshot(), api.pid, localPorts([api.pid]));
     const other = round(s.cores.other + s.cores.postgres_other + s.cores.redis + s.cores.postgres_api_backends, 2);
     const waited = (performance.now() - t0) / 1000;
     if (other <= QUIET_CORES || waited >= QUIET_WAIT_S) return { load_avg: load1(), other_cores: other, waited_s: Math.round(waited) };
@@ -424,7 +380,7 @@ async function waitForDrain(api: Api): Promise<{ drained: boolean; drain_s: numb
   for (;;) {
     const a = cpuSnapshot();
     await sleep(1000);
-    const s = cpuSplit(a, cpuSnapshot(), api.pid, localPorts(api.pid));
+    const s = cpuSplit(a, cpuSnapshot(), api.pid, localPorts([api.pid]));
     const busy = s.cores.api + s.cores.postgres_api_backends;
     const waited = (performance.now() - t0) / 1000;
     if (busy <= 0.05 || waited >= DRAIN_WAIT_S) return { drained: busy <= 0.05, drain_s: Math.round(waited) };
@@ -580,12 +536,12 @@ async function measure(mode: Mode, api: Api, route: Route, connections: number, 
     tMeasure = performance.now();
     rss = rssSampler(api.pid);
     tcp0 = tcpCounters();
-    ports = localPorts(api.pid);
+    ports = localPorts([api.pid]);
     a = cpuSnapshot();
     fromUs = Number(process.hrtime.bigint() / 1000n);
   }, WARMUP * 1000);
   const portTimer = setInterval(() => {
-    if (measuring) for (const p of localPorts(api.pid)) ports.add(p);
+    if (measuring) for (const p of localPorts([api.pid])) ports.add(p);
   }, 2000);
   const connectedAtWarmupEnd = { n: 0 };
   const snapshotWarm = setTimeout(() => (connectedAtWarmupEnd.n = answered.size), WARMUP * 1000);
@@ -598,7 +554,7 @@ async function measure(mode: Mode, api: Api, route: Route, connections: number, 
   const toUs = Number(process.hrtime.bigint() / 1000n);
   const b = cpuSnapshot();
   const tcp1 = tcpCounters();
-  for (const p of localPorts(api.pid)) ports.add(p);
+  for (const p of localPorts([api.pid])) ports.add(p);
   const peak = rss.stop();
   windows.push({ label: `${mode} ${label} c=${connections}`, fromUs, toUs });
   const cpu = cpuSplit(a, b, api.pid, ports);

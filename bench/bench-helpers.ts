@@ -1,12 +1,32 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { adminQuery, dropRedisPrefix } from '../test/helpers/schema';
 
 export const ROOT = join(__dirname, '..');
 export const API_KEY = 'bench-key-0123456789';
+
+/**
+ * Compiles the app (tsconfig.build.json, as `dist/` is built in production) into a bench's own
+ * directory, with the assets nest-cli.json copies; dist/ and the other benches' builds are left
+ * alone. tsc emits even when it reports type errors: they go to stderr (stdout carries the bench's
+ * JSON lines) and the bench goes on with what was emitted, unless `entry` is missing. With
+ * BENCH_SKIP_BUILD=1 an existing build is reused (answers null).
+ */
+export function compileApp(outDir: string, entry: string): { ms: number; tsc_exit: number | null } | null {
+  if (process.env.BENCH_SKIP_BUILD === '1' && existsSync(join(outDir, entry))) return null;
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', outDir], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (r.stdout?.length) process.stderr.write(r.stdout);
+  if (!existsSync(join(outDir, entry))) throw new Error(`tsc emitted no ${entry} (exit ${r.status}); run the bench with ts-node instead`);
+  cpSync(join(ROOT, 'src', 'ingest', 'templates'), join(outDir, 'src', 'ingest', 'templates'), { recursive: true });
+  return { ms: Math.round(performance.now() - t0), tsc_exit: r.status };
+}
 
 export function emit(obj: Record<string, unknown>): void {
   console.log(JSON.stringify(obj));

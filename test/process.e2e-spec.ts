@@ -1,17 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, request } from 'node:http';
+import { request } from 'node:http';
 import { dropRedisPrefix, dropSchema, databaseUrl, uniqueSchema } from './helpers/schema';
 import { spawnEntrypoint } from './helpers/spawn-entrypoint';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from './helpers/free-port';
 
 /** The two entrypoints as real processes: configuration errors, start, and SIGTERM. */
 describe('entrypoints as processes', () => {

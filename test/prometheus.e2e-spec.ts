@@ -2,22 +2,12 @@ import { getQueueToken } from '@nestjs/bullmq';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Queue, QueueEvents } from 'bullmq';
-import { createServer } from 'node:net';
 import { QueueName } from '../src/core/queue/queue-names';
 import { MaintenanceJob } from '../src/runs/runs.jobs';
 import { WorkerModule } from '../src/worker.module';
 import { RunsHarness } from './helpers/runs-harness';
 import { createTestApp, TestApp } from './helpers/test-app';
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
+import { freePort } from './helpers/free-port';
 
 /** Both processes are scraped: the API at /metrics (open), the worker on METRICS_PORT. */
 describe('Prometheus metrics', () => {

@@ -1,25 +1,14 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import Redis from 'ioredis';
+import { freePort } from './free-port';
 
 /**
  * redis-server processes of a test's own (a Sentinel, a replica, a cluster's nodes), on free ports,
  * with their configuration in `dir`, so the shared Redis is never failed over or reconfigured.
  */
 const REDIS_SERVER = process.env.REDIS_SERVER_BIN ?? 'redis-server';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface RedisServer {
   port: number;
